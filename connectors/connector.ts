@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The contract every connector implements. A connector moves bytes to and from one kind of system; it
+ * never inspects, logs or keeps content, and it never decides whether a transfer may happen.
+ * Paths are always relative to the connector's configured root and use `/` as separator.
+ */
+export interface Connector {
+  /** The registry id of this connector's kind (`local`, `s3`, `sftp`). */
+  readonly kind: string;
+
+  /**
+   * Lists the files a selector matches, in a stable order. Called by the engine once per fetch.
+   * Must not follow links or paths that leave the root; directories are not returned, only files.
+   */
+  list(selector?: Selector): AsyncIterable<ListedItem>;
+
+  /**
+   * Opens one listed item for reading. The stream yields the item's bytes exactly once; the caller
+   * consumes or destroys it. Refuses paths that leave the root.
+   */
+  open(path: string): Promise<Readable>;
+
+  /**
+   * Writes a stream to `path` atomically: readers of the destination never see a partial file, and
+   * a failed or aborted write leaves nothing at `path` (it writes to a temporary name, then renames).
+   * An existing file at `path` is replaced, so a re-run after a crash leaves no duplicate. Resolves
+   * with what was actually written. If the source stream errors, the write fails and cleans up.
+   */
+  write(path: string, data: Readable, options?: WriteOptions): Promise<WriteResult>;
+
+  /** A description for logs and the UI: kind and location, never a credential. */
+  describe(): ConnectorDescription;
+
+  /** Releases connections; the connector is unusable afterwards. */
+  close?(): Promise<void>;
+}
+
+/** What to pick from a source. Omitted fields mean "everything under the root". */
+export interface Selector {
+  /** A sub-folder (relative to the root) to list instead of the root. */
+  prefix?: string;
+  /** Glob patterns matched against the relative path (`*` within a segment, `**` across segments). */
+  include?: readonly string[];
+  /** Glob patterns whose matches are left out, applied after `include`. */
+  exclude?: readonly string[];
+}
+
+export interface ListedItem {
+  /** Path relative to the root, `/`-separated, never starting with `/` and never containing `..`. */
+  path: string;
+  size: number;
+  modifiedAt?: Date;
+}
+
+export interface WriteOptions {
+  /** Aborts the write; the temporary file is removed. */
+  signal?: AbortSignal;
+}
+
+export interface WriteResult {
+  path: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the bytes written, computed while writing. */
+  sha256: string;
+}
+
+export interface ConnectorDescription {
+  kind: string;
+  /** Where this connector points (a directory, a bucket/prefix, host:port/path), without secrets. */
+  location: string;
+}
+
+/** Builds a connector from its validated settings; `resolveSecret` turns `${env:…}` references into values at use. */
+export interface ConnectorFactory<Config> {
+  readonly kind: string;
+  /** Validates raw YAML settings; throws a zod error naming the field. */
+  parseConfig(raw: unknown): Config;
+  create(config: Config, context: ConnectorContext): Connector;
+}
+
+export interface ConnectorContext {
+  /** Directory relative paths in the config are resolved against (the pipeline file's project root). */
+  baseDir: string;
+  resolveSecret(reference: string): Promise<string>;
+}

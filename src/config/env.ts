@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { AirlockError } from '../errors.js';
+
+/** Every environment variable Airlock reads, with its default. The README's configuration table mirrors this. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  AIRLOCK_DATA_DIR: z.string().min(1).default('./.airlock'),
+  AIRLOCK_STAGING_DIR: z.string().min(1).optional(),
+  AIRLOCK_PIPELINES_DIR: z.string().min(1).default('./pipelines'),
+  AIRLOCK_POLICIES_DIR: z.string().min(1).default('./policies'),
+  AIRLOCK_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
+  AIRLOCK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+});
+
+export interface AirlockConfig {
+  /** PostgreSQL connection string; absent means the embedded PGlite store under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly stagingDir: string;
+  readonly pipelinesDir: string;
+  readonly policiesDir: string;
+  readonly checkTimeoutMs: number;
+  readonly jobRetries: number;
+  readonly jobRetryDelaySeconds: number;
+  readonly workerConcurrency: number;
+  readonly logLevel: string;
+  readonly port: number;
+  readonly host: string;
+}
+
+/** Parses the environment once; every problem is listed in one error naming the variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AirlockConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new AirlockError('invalid_input', `Invalid environment: ${problems.join('; ')}.`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.AIRLOCK_DATA_DIR);
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    stagingDir: path.resolve(cwd, e.AIRLOCK_STAGING_DIR ?? path.join(dataDir, 'staging')),
+    pipelinesDir: path.resolve(cwd, e.AIRLOCK_PIPELINES_DIR),
+    policiesDir: path.resolve(cwd, e.AIRLOCK_POLICIES_DIR),
+    checkTimeoutMs: e.AIRLOCK_CHECK_TIMEOUT_MS,
+    jobRetries: e.AIRLOCK_JOB_RETRIES,
+    jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,
+    workerConcurrency: e.AIRLOCK_WORKER_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+  });
+}

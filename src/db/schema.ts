@@ -1,0 +1,114 @@
+/**
+ * Table types, in one place.
+ *
+ * Glossary
+ * - ticket: one request to move data through a pipeline; restricted to its participants.
+ * - item: one file of a ticket (source path, size, sha256, detected type, its own state and verdict).
+ * - finding: something a check saw in an item (detector, severity, confidence, location, masked excerpt).
+ * - check run: the record that a check ran on an item, how it ended and how long it took.
+ * - verdict: allow | review | block, decided per item by the policy and rolled up to the ticket.
+ * - policy: ordered rules mapping findings to a verdict; named, and versioned by the hash of its file.
+ * - decision: the ticket-level verdict with the rule that matched and the reasons.
+ * - approval: (later) a person's answer to a review; bound to the ticket's content and policy version.
+ * - connector: a plugin that lists, reads and writes files on one kind of system (local, S3, SFTP).
+ * - event: one state transition of a ticket, append-only.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ItemState, TicketState, Severity, Verdict } from '../tickets/states.js';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface TicketsTable {
+  id: string;
+  number: ColumnType<number, never, never>;
+  pipeline: string;
+  requester: string;
+  purpose: string;
+  state: TicketState;
+  severity: ColumnType<Severity, Severity | undefined, Severity>;
+  delivery_mode: 'all-or-nothing' | 'per-item';
+  policy: string;
+  failure_reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+  finished_at: Date | null;
+}
+
+export interface TicketEventsTable {
+  id: Generated<number>;
+  ticket_id: string;
+  seq: number;
+  actor: string;
+  from_state: TicketState | null;
+  to_state: TicketState;
+  reason: string | null;
+  at: Generated<Date>;
+}
+
+export interface ItemsTable {
+  id: string;
+  ticket_id: string;
+  seq: number;
+  source_path: string;
+  size: number | null;
+  sha256: string | null;
+  mime: string | null;
+  detected_ext: string | null;
+  state: ItemState;
+  verdict: Verdict | null;
+  rule: string | null;
+  reasons: ColumnType<string[], string | undefined, string>;
+  destination_path: string | null;
+  error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface FindingsTable {
+  id: Generated<number>;
+  ticket_id: string;
+  item_id: string;
+  check: string;
+  detector: string;
+  severity: 'low' | 'medium' | 'high' | 'critical';
+  confidence: number;
+  location: Json<Record<string, unknown>>;
+  excerpt: string | null;
+}
+
+export interface CheckRunsTable {
+  item_id: string;
+  check: string;
+  version: string;
+  status: 'ok' | 'error' | 'timeout';
+  duration_ms: number;
+  error: string | null;
+}
+
+export interface DecisionsTable {
+  ticket_id: string;
+  verdict: Verdict;
+  rule: string;
+  reasons: Json<string[]>;
+  policy: string;
+  policy_version: string;
+  decided_at: Generated<Date>;
+}
+
+export interface Database {
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+  items: ItemsTable;
+  findings: FindingsTable;
+  check_runs: CheckRunsTable;
+  decisions: DecisionsTable;
+}
+
+export type TicketRow = Selectable<TicketsTable>;
+export type TicketEventRow = Selectable<TicketEventsTable>;
+export type ItemRow = Selectable<ItemsTable>;
+export type NewItem = Insertable<ItemsTable>;
+export type FindingRow = Selectable<FindingsTable>;
+export type CheckRunRow = Selectable<CheckRunsTable>;
+export type DecisionRow = Selectable<DecisionsTable>;

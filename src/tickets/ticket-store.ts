@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import type { TicketRow } from '../db/schema.js';
+import { AirlockError } from '../errors.js';
+import { canTransition, TERMINAL_STATES, type DeliveryMode, type TicketState } from './states.js';
+
+export interface NewTicket {
+  pipeline: string;
+  requester: string;
+  purpose: string;
+  deliveryMode: DeliveryMode;
+  policy: string;
+}
+
+export interface TransitionOptions {
+  /** Who made the change: a user name, `system`, or `worker:<id>`. */
+  actor: string;
+  /** The state the caller believes the ticket is in; the change is refused if it is not. */
+  from?: TicketState | readonly TicketState[];
+  /** Why, for the event log (and the failure reason when moving to `failed`). Never content. */
+  reason?: string;
+}
+
+/**
+ * Creates a ticket in `requested` with its first event. `afterInsert` runs in the same transaction,
+ * which is how the processing job is enqueued atomically with the ticket (no ticket without its job).
+ */
+export async function createTicket(
+  db: Db,
+  ticket: NewTicket,
+  options: { actor?: string; afterInsert?: (trx: Db, row: TicketRow) => Promise<void> } = {},
+): Promise<TicketRow> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('tickets')
+      .values({
+        id: randomUUID(),
+        pipeline: ticket.pipeline,
+        requester: ticket.requester,
+        purpose: ticket.purpose,
+        state: 'requested',
+        delivery_mode: ticket.deliveryMode,
+        policy: ticket.policy,
+        failure_reason: null,
+        finished_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('ticket_events')
+      .values({ ticket_id: row.id, seq: 1, actor: options.actor ?? ticket.requester, from_state: null, to_state: 'requested', reason: 'submitted' })
+      .execute();
+    await options.afterInsert?.(trx, row);
+    return row;
+  });
+}
+
+/**
+ * Moves a ticket to `to` in one transaction: lock the row, check the move is allowed from the state it
+ * is really in, update guarded by that state, append the event. Of two racing moves exactly one wins;
+ * the other gets `invalid_transition`.
+ */
+export async function transitionTicket(db: Db, ticketId: string, to: TicketState, options: TransitionOptions): Promise<TicketRow> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('tickets').select(['state', 'number']).where('id', '=', ticketId).forUpdate().executeTakeFirst();
+    if (!current) throw new AirlockError('not_found', `Ticket ${ticketId} does not exist.`);
+    const expected = options.from === undefined ? undefined : ([] as TicketState[]).concat(options.from);
+    if ((expected && !expected.includes(current.state)) || !canTransition(current.state, to)) {
+      throw new AirlockError('invalid_transition', `Ticket ${ticketId} is ${current.state}; it cannot move to ${to}${expected ? ` (expected ${expected.join(' or ')})` : ''}.`);
+    }
+    const now = new Date();
+    const row = await trx
+      .updateTable('tickets')
+      .set({
+        state: to,
+        updated_at: now,
+        ...(TERMINAL_STATES.has(to) ? { finished_at: now } : {}),
+        ...(to === 'failed' ? { failure_reason: options.reason ?? 'failed' } : {}),
+      })
+      .where('id', '=', ticketId)
+      .where('state', '=', current.state)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new AirlockError('invalid_transition', `Ticket ${ticketId} changed state while moving to ${to}.`);
+    const last = await trx.selectFrom('ticket_events').select((eb) => eb.fn.max('seq').as('seq')).where('ticket_id', '=', ticketId).executeTakeFirst();
+    await trx
+      .insertInto('ticket_events')
+      .values({ ticket_id: ticketId, seq: Number(last?.seq ?? 0) + 1, actor: options.actor, from_state: current.state, to_state: to, reason: options.reason ?? null })
+      .execute();
+    return row;
+  });
+}
+
+export async function getTicketRow(db: Db, id: string): Promise<TicketRow> {
+  const row = await db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new AirlockError('not_found', `Ticket ${id} does not exist.`);
+  return row;
+}
+
+/** Finds a ticket by `T-000123`, its number, or its uuid. */
+export async function findTicket(db: Db, ref: { number: number } | { id: string }): Promise<TicketRow | undefined> {
+  const query = db.selectFrom('tickets').selectAll();
+  return ('id' in ref ? query.where('id', '=', ref.id) : query.where('number', '=', ref.number as never)).executeTakeFirst();
+}
+
+export async function listTickets(db: Db, filter: { state?: TicketState; limit?: number } = {}): Promise<TicketRow[]> {
+  let query = db.selectFrom('tickets').selectAll().orderBy('number', 'desc').limit(filter.limit ?? 100);
+  if (filter.state) query = query.where('state', '=', filter.state);
+  return query.execute();
+}
+
+export async function listEvents(db: Db, ticketId: string) {
+  return db.selectFrom('ticket_events').selectAll().where('ticket_id', '=', ticketId).orderBy('seq').execute();
+}
