@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { ItemRow, ItemsTable } from '../db/schema.js';
 import type { Updateable } from 'kysely';
 import type { Finding } from '../../checks/check.js';
@@ -20,7 +21,7 @@ export interface CheckRunRecord {
  * everything recorded about them are dropped, then one `pending` row per source path is written.
  */
 export async function replaceItems(db: Db, ticketId: string, sourcePaths: readonly string[]): Promise<ItemRow[]> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await trx.deleteFrom('findings').where('ticket_id', '=', ticketId).execute();
     await trx.deleteFrom('items').where('ticket_id', '=', ticketId).execute();
     if (sourcePaths.length === 0) return [];
@@ -42,7 +43,7 @@ export async function listItems(db: Db, ticketId: string): Promise<ItemRow[]> {
 
 /** Records the checks' results for an item, replacing any earlier inspection of it. */
 export async function recordInspection(db: Db, item: { id: string; ticketId: string }, runs: readonly CheckRunRecord[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await trx.deleteFrom('findings').where('item_id', '=', item.id).execute();
     await trx.deleteFrom('check_runs').where('item_id', '=', item.id).execute();
     for (const run of runs) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { TicketRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import { canTransition, TERMINAL_STATES, type DeliveryMode, type TicketState } from './states.js';
@@ -30,7 +31,7 @@ export async function createTicket(
   ticket: NewTicket,
   options: { actor?: string; afterInsert?: (trx: Db, row: TicketRow) => Promise<void> } = {},
 ): Promise<TicketRow> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx
       .insertInto('tickets')
       .values({
@@ -61,7 +62,7 @@ export async function createTicket(
  * the other gets `invalid_transition`.
  */
 export async function transitionTicket(db: Db, ticketId: string, to: TicketState, options: TransitionOptions): Promise<TicketRow> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await trx.selectFrom('tickets').select(['state', 'number']).where('id', '=', ticketId).forUpdate().executeTakeFirst();
     if (!current) throw new AirlockError('not_found', `Ticket ${ticketId} does not exist.`);
     const expected = options.from === undefined ? undefined : ([] as TicketState[]).concat(options.from);

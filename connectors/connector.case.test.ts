@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AirlockError } from '../src/errors.js';
+import type { Connector, ListedItem, Selector } from './connector.js';
+
+/**
+ * The behaviour every connector must show, run by each connector's own test file against a real backend.
+ * `seed` and `readBack` reach the backend directly (not through the connector) so a test can tell what the
+ * connector really did; `readBack` resolves undefined when nothing is at the path.
+ */
+export interface ConnectorHarness {
+  connector: Connector;
+  seed(path: string, content: Buffer | string): Promise<void>;
+  readBack(path: string): Promise<Buffer | undefined>;
+  cleanup(): Promise<void>;
+}
+
+const SEEDED: Record<string, string> = {
+  'b.txt': 'bee',
+  'a.txt': 'a',
+  'a/x.txt': 'inside a',
+  'sub/c.csv': 'c,c,c',
+  'sub/deep/d.txt': 'deep down',
+  'sub/deep/e.bin': 'eeeee',
+};
+
+export function runConnectorContract(name: string, setup: () => Promise<ConnectorHarness>): void {
+  describe(`${name} connector contract`, () => {
+    let h: ConnectorHarness;
+    beforeEach(async () => {
+      h = await setup();
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    const seedAll = async (): Promise<void> => {
+      for (const [path, content] of Object.entries(SEEDED)) await h.seed(path, content);
+    };
+
+    it('lists every seeded file once, in byte order of full paths, with its size', async () => {
+      await seedAll();
+      const items = await listAll(h.connector);
+      // `a.txt` sorts before `a/x.txt` because `.` (0x2e) precedes `/` (0x2f): plain key order, as S3 lists.
+      expect(items.map((i) => i.path)).toEqual(['a.txt', 'a/x.txt', 'b.txt', 'sub/c.csv', 'sub/deep/d.txt', 'sub/deep/e.bin']);
+      for (const item of items) {
+        expect(item.size).toBe(Buffer.byteLength(SEEDED[item.path] ?? ''));
+        if (item.modifiedAt !== undefined) expect(item.modifiedAt).toBeInstanceOf(Date);
+      }
+      expect(await listAll(h.connector)).toEqual(items);
+    });
+
+    it('lists nothing from an empty root', async () => {
+      expect(await listAll(h.connector)).toEqual([]);
+    });
+
+    it('applies include, then exclude, to paths relative to the root', async () => {
+      await seedAll();
+      expect(await listPaths(h.connector, { include: ['**/*.txt'] })).toEqual(['a.txt', 'a/x.txt', 'b.txt', 'sub/deep/d.txt']);
+      expect(await listPaths(h.connector, { include: ['*.txt'] })).toEqual(['a.txt', 'b.txt']);
+      expect(await listPaths(h.connector, { include: ['**/*.txt'], exclude: ['sub/**', 'b.*'] })).toEqual(['a.txt', 'a/x.txt']);
+      expect(await listPaths(h.connector, { exclude: ['**/*.txt'] })).toEqual(['sub/c.csv', 'sub/deep/e.bin']);
+    });
+
+    it('limits listing to a prefix folder and still reports root-relative paths', async () => {
+      await seedAll();
+      expect(await listPaths(h.connector, { prefix: 'sub' })).toEqual(['sub/c.csv', 'sub/deep/d.txt', 'sub/deep/e.bin']);
+      expect(await listPaths(h.connector, { prefix: 'sub/deep/' })).toEqual(['sub/deep/d.txt', 'sub/deep/e.bin']);
+      expect(await listPaths(h.connector, { prefix: 'sub', include: ['sub/*'] })).toEqual(['sub/c.csv']);
+      // A prefix is a folder, not a string prefix: `a` does not pick `a.txt`.
+      expect(await listPaths(h.connector, { prefix: 'a' })).toEqual(['a/x.txt']);
+      expect(await listPaths(h.connector, { prefix: 'missing' })).toEqual([]);
+    });
+
+    it('opens a file and yields its exact bytes', async () => {
+      const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+      await h.seed('bin/all-bytes.bin', bytes);
+      expect(await readAll(await h.connector.open('bin/all-bytes.bin'))).toEqual(bytes);
+    });
+
+    it('rejects opening a missing file with connector_failed naming the path', async () => {
+      await expect(h.connector.open('nope/missing.txt')).rejects.toMatchObject({
+        code: 'connector_failed',
+        message: expect.stringContaining('nope/missing.txt'),
+      });
+    });
+
+    it('writes a stream into new folders and reports the size and SHA-256 actually written', async () => {
+      const content = Buffer.from('hello, airlock\n');
+      const result = await h.connector.write('out/nested/hello.txt', Readable.from([content.subarray(0, 5), content.subarray(5)]));
+      expect(result).toEqual({ path: 'out/nested/hello.txt', size: content.length, sha256: sha256(content) });
+      expect(await h.readBack('out/nested/hello.txt')).toEqual(content);
+      expect(await listAll(h.connector)).toEqual([expect.objectContaining({ path: 'out/nested/hello.txt', size: content.length })]);
+    });
+
+    it('writes an empty stream as an empty file', async () => {
+      const result = await h.connector.write('empty.bin', Readable.from([]));
+      expect(result).toEqual({ path: 'empty.bin', size: 0, sha256: sha256(Buffer.alloc(0)) });
+      expect(await h.readBack('empty.bin')).toEqual(Buffer.alloc(0));
+    });
+
+    it('replaces an existing file, so a re-run leaves one copy with the new content', async () => {
+      await h.seed('report.csv', 'old content that is longer than the new one');
+      const result = await h.connector.write('report.csv', Readable.from([Buffer.from('new')]));
+      expect(result.size).toBe(3);
+      expect(await h.readBack('report.csv')).toEqual(Buffer.from('new'));
+      expect(await listPaths(h.connector)).toEqual(['report.csv']);
+    });
+
+    it('fails with the source error and leaves nothing behind when the source breaks midway', async () => {
+      const failure = new AirlockError('connector_unreachable', 'The source went away.');
+      await expect(h.connector.write('broken/file.bin', failingSource(failure))).rejects.toBe(failure);
+      expect(await h.readBack('broken/file.bin')).toBeUndefined();
+      expect(await listAll(h.connector)).toEqual([]);
+    });
+
+    it('keeps the previous file intact when a replacing write fails', async () => {
+      await h.seed('keep.txt', 'previous');
+      const failure = new AirlockError('connector_unreachable', 'The source went away.');
+      await expect(h.connector.write('keep.txt', failingSource(failure))).rejects.toBe(failure);
+      expect(await h.readBack('keep.txt')).toEqual(Buffer.from('previous'));
+      expect(await listPaths(h.connector)).toEqual(['keep.txt']);
+    });
+
+    it('stops and leaves nothing behind when the write is aborted', async () => {
+      const controller = new AbortController();
+      let sent = false;
+      // Sends one chunk, then never ends: only the abort can finish this write.
+      const source = new Readable({
+        read() {
+          if (sent) return;
+          sent = true;
+          this.push(Buffer.alloc(1024, 1));
+          setImmediate(() => controller.abort());
+        },
+      });
+      await expect(h.connector.write('aborted.bin', source, { signal: controller.signal })).rejects.toThrow();
+      expect(await h.readBack('aborted.bin')).toBeUndefined();
+      expect(await listAll(h.connector)).toEqual([]);
+    });
+
+    it('streams a 5 MiB write and reads it back byte for byte', async () => {
+      const big = pseudoRandomBytes(5 * 1024 * 1024);
+      const result = await h.connector.write('big/five.bin', Readable.from(chunks(big, 64 * 1024)));
+      expect(result).toEqual({ path: 'big/five.bin', size: big.length, sha256: sha256(big) });
+      const back = await h.readBack('big/five.bin');
+      expect(back?.length).toBe(big.length);
+      expect(back?.equals(big)).toBe(true);
+      expect(sha256(await readAll(await h.connector.open('big/five.bin')))).toBe(sha256(big));
+    });
+
+    it('refuses paths that climb out of the root or are absolute, with path_escape', async () => {
+      for (const path of ['../outside.txt', 'a/../../outside.txt', '/etc/passwd']) {
+        await expect(h.connector.open(path)).rejects.toMatchObject({ code: 'path_escape' });
+        await expect(h.connector.write(path, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'path_escape' });
+      }
+    });
+
+    it('describes itself by kind and location, without anything secret-looking', () => {
+      const description = h.connector.describe();
+      expect(description.kind).toBe(h.connector.kind);
+      expect(description.location).toEqual(expect.any(String));
+      expect(description.location.length).toBeGreaterThan(0);
+      for (const key of Object.keys(description)) expect(key).not.toMatch(/secret|password|passphrase|token|credential|key/i);
+      const text = JSON.stringify(description);
+      expect(text).not.toMatch(/\$\{(env|file):/);
+      expect(text).not.toMatch(/\/\/[^/@\s]*:[^/@\s]*@/); // user:password@ in a URL
+    });
+  });
+}
+
+async function listAll(connector: Connector, selector?: Selector): Promise<ListedItem[]> {
+  const items: ListedItem[] = [];
+  for await (const item of connector.list(selector)) items.push(item);
+  return items;
+}
+
+async function listPaths(connector: Connector, selector?: Selector): Promise<string[]> {
+  return (await listAll(connector, selector)).map((item) => item.path);
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(parts);
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Yields some bytes, then fails the way a dropped network source would. */
+function failingSource(error: Error): Readable {
+  return Readable.from(
+    (async function* () {
+      yield Buffer.alloc(64 * 1024, 7);
+      yield Buffer.alloc(64 * 1024, 8);
+      throw error;
+    })(),
+  );
+}
+
+/** Deterministic bytes without repetition a filesystem or transport could compress away. */
+function pseudoRandomBytes(length: number): Buffer {
+  const out = Buffer.alloc(length);
+  let state = 0x2545f491;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = state & 0xff;
+  }
+  return out;
+}
+
+function* chunks(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
+}

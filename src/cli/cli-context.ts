@@ -1,0 +1,28 @@
+import { loadConfig, type AirlockConfig } from '../config/env.js';
+import { createLogger, type Logger } from '../log/logger.js';
+
+/** What every command gets: parsed configuration, a logger on stderr, and where to print. */
+export interface CliContext {
+  config: AirlockConfig;
+  logger: Logger;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** stderr is a terminal: progress bars and pretty logs are welcome. */
+  interactive: boolean;
+}
+
+/** A mistake in how the command was called; exits 2 with the message and the usage line. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function createCliContext(options: { verbose: boolean; quietByDefault: boolean; env?: NodeJS.ProcessEnv }): CliContext {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const interactive = Boolean(process.stderr.isTTY);
+  // One-shot commands keep the terminal for their own output unless asked to talk; LOG_LEVEL wins.
+  const level = options.verbose ? 'debug' : env.LOG_LEVEL ? config.logLevel : options.quietByDefault ? 'warn' : config.logLevel;
+  const logger = createLogger({ level, pretty: interactive });
+  return { config, logger, stdout: process.stdout, stderr: process.stderr, env, interactive };
+}

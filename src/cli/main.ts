@@ -1,0 +1,119 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AirlockError, coerceError } from '../errors.js';
+import { createCliContext, UsageError, type CliContext } from './cli-context.js';
+import { migrateCommand } from './commands/migrate.js';
+import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
+import { ticketCommand, ticketsCommand } from './commands/tickets.js';
+import { validateCommand } from './commands/validate.js';
+import { AIRLOCK_VERSION } from './version.js';
+
+const USAGE = `Usage: airlock <command> [options]
+
+Commands:
+  run <pipeline> [--requester NAME] [--purpose TEXT] [--json]
+                          submit a ticket for a pipeline and process it in the foreground
+  tickets [--state STATE] [--json]
+                          list tickets, newest first
+  ticket <id> [--json]    show a ticket: items, findings, decision and events (id: T-000123)
+  serve [--port N] [--host H]
+                          HTTP health endpoints plus ticket workers
+  validate                check every pipeline and the policies they use
+  migrate                 create or update the database schema
+
+Global options: --verbose (debug logs on stderr), --help, --version
+Exit status: 0 done, 1 failure, 2 usage error.
+`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const GLOBAL: Options = { verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
+
+/** Each command: its options, how many positionals it takes, and whether it stays quiet by default. */
+const COMMANDS: Record<string, { options: Options; positionals: [number, number]; quiet: boolean; run: (ctx: CliContext, values: Record<string, unknown>, args: string[]) => Promise<number> }> = {
+  run: {
+    options: { requester: { type: 'string' }, purpose: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [1, 1],
+    quiet: true,
+    run: (ctx, v, args) => runCommand(ctx, { pipeline: args[0]!, requester: v.requester as string | undefined, purpose: v.purpose as string | undefined, json: Boolean(v.json) }),
+  },
+  tickets: {
+    options: { state: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [0, 0],
+    quiet: true,
+    run: (ctx, v) => ticketsCommand(ctx, { state: v.state as string | undefined, json: Boolean(v.json) }),
+  },
+  ticket: {
+    options: { json: { type: 'boolean' } },
+    positionals: [1, 1],
+    quiet: true,
+    run: (ctx, v, args) => ticketCommand(ctx, { ref: args[0]!, json: Boolean(v.json) }),
+  },
+  serve: {
+    options: { port: { type: 'string' }, host: { type: 'string' } },
+    positionals: [0, 0],
+    quiet: false,
+    run: (ctx, v) => serveCommand(ctx, { port: parsePort(v.port as string | undefined) ?? ctx.config.port, host: (v.host as string | undefined) ?? ctx.config.host }),
+  },
+  validate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => validateCommand(ctx) },
+  migrate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => migrateCommand(ctx) },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${AIRLOCK_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usageFailure(`Unknown command "${name}".`);
+
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...command.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usageFailure(`${(error as Error).message.replace(/\. To specify.*$/, '')} (in "airlock ${name}").`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [min, max] = command.positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    return usageFailure(`"airlock ${name}" takes ${min === max ? min : `${min} to ${max}`} argument(s); got ${parsed.positionals.length}.`);
+  }
+
+  let ctx: CliContext;
+  try {
+    ctx = createCliContext({ verbose: Boolean(parsed.values.verbose), quietByDefault: command.quiet });
+  } catch (error) {
+    process.stderr.write(`airlock: ${coerceError(error).message}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(ctx, parsed.values, parsed.positionals);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error.message);
+    const failure = coerceError(error);
+    if (!(error instanceof AirlockError)) ctx.logger.error({ err: error }, 'command failed');
+    process.stderr.write(`airlock ${name}: ${failure.message}${failure.code === 'internal_error' ? ' (run with --verbose for details)' : ''}\n`);
+    return failure.code === 'invalid_input' || failure.code === 'not_found' ? 2 : 1;
+  } finally {
+    ctx.logger.flush?.();
+  }
+}
+
+function usageFailure(message: string): number {
+  process.stderr.write(`airlock: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, got "${value}".`);
+  return port;
+}

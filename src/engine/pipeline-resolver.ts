@@ -1,0 +1,42 @@
+import { resolveChecks } from '../../checks/index.js';
+import { createConnector } from '../../connectors/index.js';
+import { resolveSecret } from '../config/secret-ref.js';
+import { loadPipeline } from '../pipelines/pipeline-loader.js';
+import { evaluatePolicy } from '../policy/evaluate-policy.js';
+import { loadPolicy } from '../policy/policy-loader.js';
+import type { PipelineResolver } from './resolved-pipeline.js';
+
+export interface ResolverConfig {
+  pipelinesDir: string;
+  policiesDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads a pipeline by name and builds what running it needs. Files are read at every call, so an
+ * edited pipeline or policy takes effect for the next ticket without a restart; secrets are resolved
+ * by the connectors when they connect, never here.
+ */
+export function createPipelineResolver(config: ResolverConfig): PipelineResolver {
+  return async (name) => {
+    const pipeline = await loadPipeline(config.pipelinesDir, name);
+    const policy = await loadPolicy(config.policiesDir, pipeline.policy);
+    const context = { baseDir: pipeline.dir, resolveSecret: (ref: string) => resolveSecret(ref, { env: config.env, baseDir: pipeline.dir }) };
+    const source = createConnector(pipeline.source, context);
+    const destination = createConnector(pipeline.destination, context);
+    return {
+      name: pipeline.name,
+      source,
+      selector: pipeline.selector,
+      destination,
+      checks: resolveChecks(pipeline.checks),
+      deliveryMode: pipeline.delivery,
+      policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },
+      close: async () => {
+        await source.close?.();
+        await destination.close?.();
+      },
+    };
+  };
+}
+

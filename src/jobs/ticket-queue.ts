@@ -1,0 +1,107 @@
+import { PgBoss, fromKysely, type JobWithMetadata } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Db, Store } from '../db/database.js';
+import { AirlockError, coerceError, isRetryable } from '../errors.js';
+import { ACTIVE_STATES } from '../tickets/states.js';
+
+/** Queue names. A ticket's processing job is keyed by the ticket id. */
+export const QUEUES = {
+  /** Drive one ticket to its next resting state. */
+  processTicket: 'ticket-process',
+  /** Jobs that exhausted their retries or expired land here; their tickets are marked failed. */
+  deadTicket: 'ticket-dead',
+} as const;
+
+export interface TicketJob {
+  ticketId: string;
+}
+
+export interface TicketQueueConfig {
+  retryLimit: number;
+  retryDelaySeconds: number;
+  concurrency: number;
+}
+
+export interface TicketHandlers {
+  process(ticketId: string, job: { attempt: number; signal: AbortSignal }): Promise<void>;
+  fail(ticketId: string, reason: string): Promise<void>;
+}
+
+/**
+ * Ticket processing on pg-boss, in the same database as the tickets. Retries use exponential backoff;
+ * the last failure of a job marks its ticket `failed` with the reason, and a job that dies without
+ * reporting (a killed worker) reaches the dead-letter queue, which does the same. No ticket is lost.
+ */
+export class TicketQueue {
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly config: TicketQueueConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(store: Store, config: TicketQueueConfig, logger: Logger, options: { maintenance?: boolean } = {}): Promise<TicketQueue> {
+    const boss = new PgBoss({ ...store.bossOptions, supervise: options.maintenance ?? true, schedule: false, migrate: true });
+    boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+    await boss.start();
+    await boss.createQueue(QUEUES.deadTicket, { retryLimit: 2, retryDelay: 5, retentionSeconds: 7 * 24 * 3600 });
+    await boss.createQueue(QUEUES.processTicket, {
+      // One active job per ticket: a resumed ticket never runs on two workers at once.
+      policy: 'stately',
+      retryLimit: config.retryLimit,
+      retryDelay: config.retryDelaySeconds,
+      retryBackoff: true,
+      retryDelayMax: 600,
+      expireInSeconds: 6 * 3600,
+      heartbeatSeconds: 30,
+      deadLetter: QUEUES.deadTicket,
+    });
+    // Loads both queues into pg-boss's cache now: enqueueing inside a ticket transaction must not have
+    // to look them up through another session (on the embedded store that would wait on itself).
+    for (const name of Object.values(QUEUES)) await boss.getJobById(name, '00000000-0000-0000-0000-000000000000');
+    return new TicketQueue(boss, config, logger);
+  }
+
+  /** Enqueues a ticket's processing; pass the ticket's transaction so both commit or neither does. */
+  async enqueue(ticketId: string, trx?: Db): Promise<void> {
+    await this.boss.send(QUEUES.processTicket, { ticketId } satisfies TicketJob, { singletonKey: ticketId, ...(trx ? { db: fromKysely(trx) } : {}) });
+  }
+
+  /** Re-enqueues every ticket left in an active state (after a crash or a restart). Duplicates are dropped by the queue policy. */
+  async resumeStranded(db: Db): Promise<number> {
+    const stranded = await db.selectFrom('tickets').select('id').where('state', 'in', [...ACTIVE_STATES]).execute();
+    for (const { id } of stranded) await this.enqueue(id);
+    return stranded.length;
+  }
+
+  async work(handlers: TicketHandlers): Promise<void> {
+    await this.boss.work(QUEUES.processTicket, { includeMetadata: true, localConcurrency: this.config.concurrency, pollingIntervalSeconds: 1 }, async ([job]: JobWithMetadata<TicketJob>[]) => {
+      if (job) await this.runJob(job, handlers);
+    });
+    await this.boss.work<TicketJob>(QUEUES.deadTicket, { pollingIntervalSeconds: 2 }, async ([job]) => {
+      if (job) await handlers.fail(job.data.ticketId, 'processing did not complete after every retry (the worker stopped or timed out)');
+    });
+  }
+
+  private async runJob(job: JobWithMetadata<TicketJob>, handlers: TicketHandlers): Promise<void> {
+    const { ticketId } = job.data;
+    const log = this.logger.child({ jobId: job.id, ticketId, attempt: job.retryCount + 1 });
+    try {
+      await handlers.process(ticketId, { attempt: job.retryCount + 1, signal: job.signal });
+    } catch (error) {
+      const failure = coerceError(error);
+      // Our own errors are complete sentences; only unexpected ones need their stack in the log.
+      const detail = error instanceof AirlockError ? { code: failure.code, reason: failure.message } : { code: failure.code, err: error };
+      const lastAttempt = job.retryCount >= job.retryLimit;
+      if (isRetryable(error) && !lastAttempt) {
+        log.warn(detail, 'ticket processing failed; will retry');
+        throw failure;
+      }
+      log.error(detail, 'ticket processing failed');
+      await handlers.fail(ticketId, failure.message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 30_000 });
+  }
+}

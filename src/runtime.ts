@@ -1,0 +1,82 @@
+import os from 'node:os';
+import type { AirlockConfig } from './config/env.js';
+import { openStore, storeConfigFrom, type Store } from './db/database.js';
+import { createPipelineResolver } from './engine/pipeline-resolver.js';
+import type { ProgressEvent, ProgressListener } from './engine/progress.js';
+import type { PipelineResolver } from './engine/resolved-pipeline.js';
+import { TicketProcessor } from './engine/ticket-processor.js';
+import { TicketQueue } from './jobs/ticket-queue.js';
+import type { Logger } from './log/logger.js';
+import { StagingArea } from './staging/staging-area.js';
+
+/** Everything a running Airlock process holds, wired once; the CLI and the server are shells over it. */
+export interface Runtime {
+  readonly config: AirlockConfig;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly staging: StagingArea;
+  readonly resolvePipeline: PipelineResolver;
+  readonly processor: TicketProcessor;
+  /** The job queue, when this process was started with one. */
+  readonly queue: TicketQueue | undefined;
+  /** Starts workers in this process and re-enqueues tickets left mid-way by an earlier crash. */
+  startWorkers(): Promise<void>;
+  /** Subscribes to progress of tickets processed by this process's workers. */
+  onProgress(listener: ProgressListener): () => void;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Start the pg-boss queue (needed to enqueue or work tickets). */
+  queue: boolean;
+  /** Where secret references `${env:…}` are looked up; the process environment by default. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
+  const store = await openStore(storeConfigFrom(config));
+  const staging = new StagingArea(config.stagingDir);
+  const resolvePipeline = createPipelineResolver({ pipelinesDir: config.pipelinesDir, policiesDir: config.policiesDir, env: options.env ?? process.env });
+  const actor = `worker:${os.hostname()}:${process.pid}`;
+  const processor = new TicketProcessor({ db: store.db, staging, resolvePipeline, logger, checkTimeoutMs: config.checkTimeoutMs, actor });
+  let queue: TicketQueue | undefined;
+  try {
+    if (options.queue) {
+      const queueConfig = { retryLimit: config.jobRetries, retryDelaySeconds: config.jobRetryDelaySeconds, concurrency: config.workerConcurrency };
+      queue = await TicketQueue.start(store, queueConfig, logger);
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const listeners = new Set<ProgressListener>();
+  const emit = (event: ProgressEvent) => listeners.forEach((listener) => listener(event));
+  return {
+    config,
+    logger,
+    store,
+    staging,
+    resolvePipeline,
+    processor,
+    queue,
+    async startWorkers() {
+      if (!queue) throw new Error('startWorkers needs a runtime created with queue: true');
+      await queue.work({
+        process: async (ticketId, job) => {
+          await processor.process(ticketId, { onProgress: emit, signal: job.signal });
+        },
+        fail: (ticketId, reason) => processor.fail(ticketId, reason),
+      });
+      const resumed = await queue.resumeStranded(store.db);
+      if (resumed > 0) logger.info({ tickets: resumed }, 'resumed tickets left active by an earlier run');
+    },
+    onProgress(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await queue?.stop();
+      await store.close();
+    },
+  };
+}
