@@ -36,13 +36,21 @@ export interface RuntimeOptions {
 export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(storeConfigFrom(config));
   const staging = new StagingArea(config.stagingDir);
-  const resolvePipeline = createPipelineResolver({ pipelinesDir: config.pipelinesDir, policiesDir: config.policiesDir, env: options.env ?? process.env });
+  const resolvePipeline = createPipelineResolver({
+    pipelinesDir: config.pipelinesDir,
+    policiesDir: config.policiesDir,
+    env: options.env ?? process.env,
+  });
   const actor = `worker:${os.hostname()}:${process.pid}`;
   const processor = new TicketProcessor({ db: store.db, staging, resolvePipeline, logger, checkTimeoutMs: config.checkTimeoutMs, actor });
   let queue: TicketQueue | undefined;
   try {
     if (options.queue) {
-      const queueConfig = { retryLimit: config.jobRetries, retryDelaySeconds: config.jobRetryDelaySeconds, concurrency: config.workerConcurrency };
+      const queueConfig = {
+        retryLimit: config.jobRetries,
+        retryDelaySeconds: config.jobRetryDelaySeconds,
+        concurrency: config.workerConcurrency,
+      };
       queue = await TicketQueue.start(store, queueConfig, logger);
     }
   } catch (error) {

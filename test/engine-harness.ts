@@ -72,7 +72,13 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     staging,
     processor,
     async submit(mode = 'per-item') {
-      const row = await createTicket(store.db, { pipeline: 'test', requester: 'alice', purpose: 'engine test', deliveryMode: mode, policy: 'default' });
+      const row = await createTicket(store.db, {
+        pipeline: 'test',
+        requester: 'alice',
+        purpose: 'engine test',
+        deliveryMode: mode,
+        policy: 'default',
+      });
       return row.id;
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

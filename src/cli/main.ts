@@ -29,12 +29,26 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 const GLOBAL: Options = { verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 
 /** Each command: its options, how many positionals it takes, and whether it stays quiet by default. */
-const COMMANDS: Record<string, { options: Options; positionals: [number, number]; quiet: boolean; run: (ctx: CliContext, values: Record<string, unknown>, args: string[]) => Promise<number> }> = {
+const COMMANDS: Record<
+  string,
+  {
+    options: Options;
+    positionals: [number, number];
+    quiet: boolean;
+    run: (ctx: CliContext, values: Record<string, unknown>, args: string[]) => Promise<number>;
+  }
+> = {
   run: {
     options: { requester: { type: 'string' }, purpose: { type: 'string' }, json: { type: 'boolean' } },
     positionals: [1, 1],
     quiet: true,
-    run: (ctx, v, args) => runCommand(ctx, { pipeline: args[0]!, requester: v.requester as string | undefined, purpose: v.purpose as string | undefined, json: Boolean(v.json) }),
+    run: (ctx, v, args) =>
+      runCommand(ctx, {
+        pipeline: args[0]!,
+        requester: v.requester as string | undefined,
+        purpose: v.purpose as string | undefined,
+        json: Boolean(v.json),
+      }),
   },
   tickets: {
     options: { state: { type: 'string' }, json: { type: 'boolean' } },
@@ -52,7 +66,11 @@ const COMMANDS: Record<string, { options: Options; positionals: [number, number]
     options: { port: { type: 'string' }, host: { type: 'string' } },
     positionals: [0, 0],
     quiet: false,
-    run: (ctx, v) => serveCommand(ctx, { port: parsePort(v.port as string | undefined) ?? ctx.config.port, host: (v.host as string | undefined) ?? ctx.config.host }),
+    run: (ctx, v) =>
+      serveCommand(ctx, {
+        port: parsePort(v.port as string | undefined) ?? ctx.config.port,
+        host: (v.host as string | undefined) ?? ctx.config.host,
+      }),
   },
   validate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => validateCommand(ctx) },
   migrate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => migrateCommand(ctx) },
@@ -60,9 +78,10 @@ const COMMANDS: Record<string, { options: Options; positionals: [number, number]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) return usageFailure('No command given.');
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version') {
     process.stdout.write(`${AIRLOCK_VERSION}\n`);
@@ -99,7 +118,9 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) return usageFailure(error.message);
     const failure = coerceError(error);
     if (!(error instanceof AirlockError)) ctx.logger.error({ err: error }, 'command failed');
-    process.stderr.write(`airlock ${name}: ${failure.message}${failure.code === 'internal_error' ? ' (run with --verbose for details)' : ''}\n`);
+    process.stderr.write(
+      `airlock ${name}: ${failure.message}${failure.code === 'internal_error' ? ' (run with --verbose for details)' : ''}\n`,
+    );
     return failure.code === 'invalid_input' || failure.code === 'not_found' ? 2 : 1;
   } finally {
     ctx.logger.flush?.();

@@ -22,10 +22,13 @@ export function createProgressBar(out: NodeJS.WritableStream, interactive: boole
       lastDraw = now;
       if (lastPhase && event.phase !== lastPhase) out.write('\n');
       lastPhase = event.phase;
-      const ratio = event.bytesTotal > 0 ? event.bytesDone / event.bytesTotal : event.filesTotal > 0 ? event.filesDone / event.filesTotal : 1;
+      const ratio =
+        event.bytesTotal > 0 ? event.bytesDone / event.bytesTotal : event.filesTotal > 0 ? event.filesDone / event.filesTotal : 1;
       const filled = Math.round(Math.min(1, ratio) * WIDTH);
       const bytes = event.bytesTotal > 0 ? ` ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}` : '';
-      out.write(`\r${event.phase.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${event.filesDone}/${event.filesTotal} files${bytes}\x1b[K`);
+      out.write(
+        `\r${event.phase.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${event.filesDone}/${event.filesTotal} files${bytes}\x1b[K`,
+      );
     },
     finish() {
       if (interactive && lastPhase) out.write('\n');

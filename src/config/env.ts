@@ -4,7 +4,10 @@ import { AirlockError } from '../errors.js';
 
 /** Every environment variable Airlock reads, with its default. The README's configuration table mirrors this. */
 const envSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   AIRLOCK_DATA_DIR: z.string().min(1).default('./.airlock'),
   AIRLOCK_STAGING_DIR: z.string().min(1).optional(),
   AIRLOCK_PIPELINES_DIR: z.string().min(1).default('./pipelines'),

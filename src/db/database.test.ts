@@ -11,7 +11,11 @@ const POSTGRES_URL = process.env.AIRLOCK_TEST_POSTGRES_URL ?? 'postgres://postgr
 const EXPECTED_TABLES = ['check_runs', 'decisions', 'findings', 'items', 'ticket_events', 'tickets'];
 
 async function tablesOf(store: Store): Promise<string[]> {
-  const { rows } = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(store.db);
+  const { rows } = await sql<{
+    table_name: string;
+  }>`select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(
+    store.db,
+  );
   return rows.map((r) => r.table_name);
 }
 
@@ -26,11 +30,16 @@ describe('migrations', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const first = await openStore({ kind: 'embedded', dataDir: dir });
     expect(await tablesOf(first)).toEqual(EXPECTED_TABLES);
-    await sql`insert into tickets (id, pipeline, requester, purpose, state, delivery_mode, policy) values (gen_random_uuid(), 'p', 'r', 'x', 'requested', 'per-item', 'default')`.execute(first.db);
+    await sql`insert into tickets (id, pipeline, requester, purpose, state, delivery_mode, policy) values (gen_random_uuid(), 'p', 'r', 'x', 'requested', 'per-item', 'default')`.execute(
+      first.db,
+    );
     await first.close();
 
     const second = await openStore({ kind: 'embedded', dataDir: dir });
-    const count = await second.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await second.db
+      .selectFrom('tickets')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(1);
     await second.close();
   });
@@ -70,7 +79,10 @@ describe('embedded store under concurrency', () => {
       // the one session, an update would be lost (or a BEGIN would land inside another transaction).
       const workers = Array.from({ length: 50 }, (_, i) =>
         store.db.transaction().execute(async (trx) => {
-          const row = await trx.selectFrom('counter' as never).select(sql<number>`n`.as('n')).executeTakeFirstOrThrow();
+          const row = await trx
+            .selectFrom('counter' as never)
+            .select(sql<number>`n`.as('n'))
+            .executeTakeFirstOrThrow();
           await new Promise((resolve) => setTimeout(resolve, i % 3));
           await sql`update counter set n = ${(row as { n: number }).n + 1}`.execute(trx);
           if (i % 10 === 9) throw new Error('rolled back on purpose');

@@ -62,7 +62,9 @@ async function openEmbedded(dataDir: string): Promise<Store> {
     });
   } catch (error) {
     await unlock();
-    throw new AirlockError('store_unavailable', `Could not open the embedded database in ${dataDir}: ${(error as Error).message}.`, { cause: error });
+    throw new AirlockError('store_unavailable', `Could not open the embedded database in ${dataDir}: ${(error as Error).message}.`, {
+      cause: error,
+    });
   }
   const session = new Mutex();
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite, session) });

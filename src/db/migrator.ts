@@ -30,7 +30,11 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new AirlockError('store_unavailable', `Database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error | undefined)?.message ?? error)}.`, { cause: error, retryable: false });
+    throw new AirlockError(
+      'store_unavailable',
+      `Database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error | undefined)?.message ?? error)}.`,
+      { cause: error, retryable: false },
+    );
   }
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

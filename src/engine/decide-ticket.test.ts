@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decideTicket, type ItemVerdict } from './decide-ticket.js';
 
-const item = (itemId: string, verdict: ItemVerdict['verdict'], rule = `${verdict}-rule`): ItemVerdict => ({ itemId, verdict, rule, reasons: [`${rule}: because`] });
+const item = (itemId: string, verdict: ItemVerdict['verdict'], rule = `${verdict}-rule`): ItemVerdict => ({
+  itemId,
+  verdict,
+  rule,
+  reasons: [`${rule}: because`],
+});
 
 describe('decideTicket', () => {
   it('allows a ticket whose items are all allowed, in either mode', () => {
@@ -30,8 +35,15 @@ describe('decideTicket', () => {
   });
 
   it('an item under review holds the ticket for approval in both modes (unless all-or-nothing has a block)', () => {
-    expect(decideTicket('per-item', [item('a', 'allow'), item('r', 'review', 'review-suspicious'), item('x', 'block')])).toMatchObject({ verdict: 'review', next: 'awaiting_approval', rule: 'review-suspicious' });
-    expect(decideTicket('all-or-nothing', [item('a', 'allow'), item('r', 'review')])).toMatchObject({ verdict: 'review', next: 'awaiting_approval' });
+    expect(decideTicket('per-item', [item('a', 'allow'), item('r', 'review', 'review-suspicious'), item('x', 'block')])).toMatchObject({
+      verdict: 'review',
+      next: 'awaiting_approval',
+      rule: 'review-suspicious',
+    });
+    expect(decideTicket('all-or-nothing', [item('a', 'allow'), item('r', 'review')])).toMatchObject({
+      verdict: 'review',
+      next: 'awaiting_approval',
+    });
   });
 
   it('counts repeated reasons instead of repeating them', () => {

@@ -27,7 +27,13 @@ export interface TicketOutcome {
  */
 export function decideTicket(mode: DeliveryMode, items: readonly ItemVerdict[]): TicketOutcome {
   if (items.length === 0) {
-    return { verdict: 'allow', next: 'allowed', rule: 'empty-selection', reasons: ['empty-selection: no files matched the selection'], stopped: new Map() };
+    return {
+      verdict: 'allow',
+      next: 'allowed',
+      rule: 'empty-selection',
+      reasons: ['empty-selection: no files matched the selection'],
+      stopped: new Map(),
+    };
   }
   const worst = items.reduce((a, b) => (VERDICT_RANK[b.verdict] > VERDICT_RANK[a.verdict] ? b : a));
   const reasons = summarize(items);
@@ -61,7 +67,5 @@ function summarize(items: readonly ItemVerdict[]): string[] {
       counts.set(reason, entry);
     }
   }
-  return [...counts.entries()]
-    .sort((a, b) => b[1].rank - a[1].rank)
-    .map(([reason, { n }]) => (n > 1 ? `${reason} (${n} items)` : reason));
+  return [...counts.entries()].sort((a, b) => b[1].rank - a[1].rank).map(([reason, { n }]) => (n > 1 ? `${reason} (${n} items)` : reason));
 }

@@ -21,7 +21,10 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
   return async (name) => {
     const pipeline = await loadPipeline(config.pipelinesDir, name);
     const policy = await loadPolicy(config.policiesDir, pipeline.policy);
-    const context = { baseDir: pipeline.dir, resolveSecret: (ref: string) => resolveSecret(ref, { env: config.env, baseDir: pipeline.dir }) };
+    const context = {
+      baseDir: pipeline.dir,
+      resolveSecret: (ref: string) => resolveSecret(ref, { env: config.env, baseDir: pipeline.dir }),
+    };
     const source = createConnector(pipeline.source, context);
     const destination = createConnector(pipeline.destination, context);
     return {
@@ -39,4 +42,3 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
     };
   };
 }
-

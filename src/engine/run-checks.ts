@@ -32,7 +32,13 @@ export async function runChecks(checks: readonly Check[], item: InspectedItem, t
     try {
       const result: CheckResult = await Promise.race([check.inspect(item, { signal: controller.signal }), deadline]);
       type ??= result.type;
-      runs.push({ check: check.id, version: check.version, status: 'ok', durationMs: performance.now() - started, findings: result.findings });
+      runs.push({
+        check: check.id,
+        version: check.version,
+        status: 'ok',
+        durationMs: performance.now() - started,
+        findings: result.findings,
+      });
     } catch (error) {
       const timedOut = error instanceof CheckTimeout;
       failedChecks.push(check.id);

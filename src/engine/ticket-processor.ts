@@ -92,19 +92,40 @@ export class TicketProcessor {
     await this.deps.staging.purge(ticket.id);
     const listed = [];
     for await (const entry of pipeline.source.list(pipeline.selector)) listed.push(entry);
-    const items = await replaceItems(this.deps.db, ticket.id, listed.map((l) => l.path));
+    const items = await replaceItems(
+      this.deps.db,
+      ticket.id,
+      listed.map((l) => l.path),
+    );
     const bytesTotal = listed.reduce((sum, l) => sum + l.size, 0);
     let bytesBefore = 0;
     for (const [index, item] of items.entries()) {
       const report = (bytes: number) =>
-        options.onProgress?.({ ticketId: ticket.id, phase: 'fetch', filesDone: index, filesTotal: items.length, bytesDone: bytesBefore + bytes, bytesTotal });
+        options.onProgress?.({
+          ticketId: ticket.id,
+          phase: 'fetch',
+          filesDone: index,
+          filesTotal: items.length,
+          bytesDone: bytesBefore + bytes,
+          bytesTotal,
+        });
       const stream = await pipeline.source.open(item.source_path);
-      const staged = await this.deps.staging.stage(ticket.id, item.id, stream, { onBytes: report, ...(options.signal ? { signal: options.signal } : {}) });
+      const staged = await this.deps.staging.stage(ticket.id, item.id, stream, {
+        onBytes: report,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       await updateItem(this.deps.db, item.id, { state: 'staged', size: staged.size, sha256: staged.sha256 });
       bytesBefore += staged.size;
       report(0);
     }
-    options.onProgress?.({ ticketId: ticket.id, phase: 'fetch', filesDone: items.length, filesTotal: items.length, bytesDone: bytesBefore, bytesTotal: bytesBefore });
+    options.onProgress?.({
+      ticketId: ticket.id,
+      phase: 'fetch',
+      filesDone: items.length,
+      filesTotal: items.length,
+      bytesDone: bytesBefore,
+      bytesTotal: bytesBefore,
+    });
   }
 
   private async inspect(ticket: TicketRow, pipeline: ResolvedPipeline, options: ProcessOptions) {
@@ -113,7 +134,10 @@ export class TicketProcessor {
     for (const [index, item] of items.entries()) {
       const staged = stagedFacts(item);
       if (!(await this.deps.staging.has(ticket.id, item.id))) {
-        throw new AirlockError('internal_error', `The staged copy of item ${item.seq} of ticket T-${ticket.number} is missing; the ticket cannot be inspected.`);
+        throw new AirlockError(
+          'internal_error',
+          `The staged copy of item ${item.seq} of ticket T-${ticket.number} is missing; the ticket cannot be inspected.`,
+        );
       }
       const outcome = await runChecks(
         pipeline.checks,
@@ -125,22 +149,53 @@ export class TicketProcessor {
       const decision = pipeline.policy.decide({ findings: outcome.runs.flatMap((r) => r.findings), failedChecks: outcome.failedChecks });
       await setItemVerdict(this.deps.db, item.id, decision);
       verdicts.push({ itemId: item.id, ...decision });
-      options.onProgress?.({ ticketId: ticket.id, phase: 'inspect', filesDone: index + 1, filesTotal: items.length, bytesDone: 0, bytesTotal: 0 });
+      options.onProgress?.({
+        ticketId: ticket.id,
+        phase: 'inspect',
+        filesDone: index + 1,
+        filesTotal: items.length,
+        bytesDone: 0,
+        bytesTotal: 0,
+      });
     }
     const outcome = decideTicket(ticket.delivery_mode, verdicts);
     await inTransaction(this.deps.db, async (trx) => {
       for (const [itemId, state] of outcome.stopped) await updateItem(trx, itemId, { state });
       await trx
         .insertInto('decisions')
-        .values({ ticket_id: ticket.id, verdict: outcome.verdict, rule: outcome.rule, reasons: JSON.stringify(outcome.reasons), policy: pipeline.policy.name, policy_version: pipeline.policy.version })
-        .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ verdict: outcome.verdict, rule: outcome.rule, reasons: JSON.stringify(outcome.reasons), policy: pipeline.policy.name, policy_version: pipeline.policy.version, decided_at: new Date() }))
+        .values({
+          ticket_id: ticket.id,
+          verdict: outcome.verdict,
+          rule: outcome.rule,
+          reasons: JSON.stringify(outcome.reasons),
+          policy: pipeline.policy.name,
+          policy_version: pipeline.policy.version,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('ticket_id')
+            .doUpdateSet({
+              verdict: outcome.verdict,
+              rule: outcome.rule,
+              reasons: JSON.stringify(outcome.reasons),
+              policy: pipeline.policy.name,
+              policy_version: pipeline.policy.version,
+              decided_at: new Date(),
+            }),
+        )
         .execute();
     });
     return outcome;
   }
 
   private async deliver(ticket: TicketRow, pipeline: ResolvedPipeline, options: ProcessOptions, log: Logger) {
-    const approved = (await this.deps.db.selectFrom('ticket_events').select('id').where('ticket_id', '=', ticket.id).where('to_state', '=', 'approved').executeTakeFirst()) !== undefined;
+    const approved =
+      (await this.deps.db
+        .selectFrom('ticket_events')
+        .select('id')
+        .where('ticket_id', '=', ticket.id)
+        .where('to_state', '=', 'approved')
+        .executeTakeFirst()) !== undefined;
     const items = await listItems(this.deps.db, ticket.id);
     const eligible = items.filter((i) => i.verdict === 'allow' || (approved && i.verdict === 'review'));
     const bytesTotal = eligible.reduce((sum, i) => sum + (i.size ?? 0), 0);
@@ -155,7 +210,11 @@ export class TicketProcessor {
         const stream = this.deps.staging.openVerified(ticket.id, item.id, staged, `item ${item.seq} of T-${ticket.number}`);
         const written = await pipeline.destination.write(item.source_path, stream, options.signal ? { signal: options.signal } : {});
         if (written.size !== staged.size || written.sha256 !== staged.sha256) {
-          throw new AirlockError('integrity_mismatch', `The destination reported ${written.size} bytes with a different checksum for item ${item.seq} of T-${ticket.number}; it is not counted as delivered.`, { retryable: true });
+          throw new AirlockError(
+            'integrity_mismatch',
+            `The destination reported ${written.size} bytes with a different checksum for item ${item.seq} of T-${ticket.number}; it is not counted as delivered.`,
+            { retryable: true },
+          );
         }
         await updateItem(this.deps.db, item.id, { state: 'delivered', destination_path: written.path, error: null });
       } catch (error) {
@@ -165,13 +224,22 @@ export class TicketProcessor {
         await updateItem(this.deps.db, item.id, { state: 'failed', error: failure.message });
       }
       bytesDone += item.size ?? 0;
-      options.onProgress?.({ ticketId: ticket.id, phase: 'deliver', filesDone: index + 1, filesTotal: eligible.length, bytesDone, bytesTotal });
+      options.onProgress?.({
+        ticketId: ticket.id,
+        phase: 'deliver',
+        filesDone: index + 1,
+        filesTotal: eligible.length,
+        bytesDone,
+        bytesTotal,
+      });
     }
-    for (const item of items) if (item.state === 'inspected' && !eligible.includes(item)) await updateItem(this.deps.db, item.id, { state: 'held' });
+    for (const item of items)
+      if (item.state === 'inspected' && !eligible.includes(item)) await updateItem(this.deps.db, item.id, { state: 'held' });
     const after = await listItems(this.deps.db, ticket.id);
     const delivered = after.filter((i) => i.state === 'delivered').length;
     if (delivered === after.length) return { state: 'delivered' as const, reason: `${delivered} file(s) delivered` };
-    if (delivered === 0 && eligible.length > 0) return { state: 'failed' as const, reason: `none of ${eligible.length} allowed file(s) could be delivered` };
+    if (delivered === 0 && eligible.length > 0)
+      return { state: 'failed' as const, reason: `none of ${eligible.length} allowed file(s) could be delivered` };
     return { state: 'partially_delivered' as const, reason: `${delivered} of ${after.length} file(s) delivered` };
   }
 }

@@ -26,7 +26,9 @@ const behaviour: Record<string, (attempt: number) => void> = {
 
 beforeAll(async () => {
   store = await createTestStore();
-  queue = await TicketQueue.start(store, { retryLimit: 2, retryDelaySeconds: 1, concurrency: 2 }, pino({ level: 'silent' }), { maintenance: false });
+  queue = await TicketQueue.start(store, { retryLimit: 2, retryDelaySeconds: 1, concurrency: 2 }, pino({ level: 'silent' }), {
+    maintenance: false,
+  });
   await queue.work({
     async process(ticketId, job) {
       attempts.set(ticketId, job.attempt);
@@ -44,7 +46,11 @@ afterAll(async () => {
 });
 
 async function submit(purpose: string) {
-  return createTicket(store.db, { pipeline: 'p', requester: 'r', purpose, deliveryMode: 'per-item', policy: 'default' }, { afterInsert: (trx, row) => queue.enqueue(row.id, trx) });
+  return createTicket(
+    store.db,
+    { pipeline: 'p', requester: 'r', purpose, deliveryMode: 'per-item', policy: 'default' },
+    { afterInsert: (trx, row) => queue.enqueue(row.id, trx) },
+  );
 }
 
 async function until(predicate: () => boolean, timeoutMs = 30_000) {
@@ -88,13 +94,19 @@ describe(`ticket queue on pg-boss (${backendName})`, () => {
     let rolledBack = '';
     await expect(
       store.db.transaction().execute(async (trx) => {
-        const row = await createTicket(trx, { pipeline: 'p', requester: 'r', purpose: 'ok', deliveryMode: 'per-item', policy: 'default' }, { afterInsert: (inner, r) => queue.enqueue(r.id, inner) });
+        const row = await createTicket(
+          trx,
+          { pipeline: 'p', requester: 'r', purpose: 'ok', deliveryMode: 'per-item', policy: 'default' },
+          { afterInsert: (inner, r) => queue.enqueue(r.id, inner) },
+        );
         rolledBack = row.id;
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
     expect(rolledBack).not.toBe('');
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where data->>'ticketId' = ${rolledBack}`.execute(store.db);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where data->>'ticketId' = ${rolledBack}`.execute(
+      store.db,
+    );
     expect(rows[0]?.n).toBe(0);
   });
 });

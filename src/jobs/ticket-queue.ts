@@ -39,7 +39,12 @@ export class TicketQueue {
     private readonly logger: Logger,
   ) {}
 
-  static async start(store: Store, config: TicketQueueConfig, logger: Logger, options: { maintenance?: boolean } = {}): Promise<TicketQueue> {
+  static async start(
+    store: Store,
+    config: TicketQueueConfig,
+    logger: Logger,
+    options: { maintenance?: boolean } = {},
+  ): Promise<TicketQueue> {
     const boss = new PgBoss({ ...store.bossOptions, supervise: options.maintenance ?? true, schedule: false, migrate: true });
     boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
@@ -63,20 +68,31 @@ export class TicketQueue {
 
   /** Enqueues a ticket's processing; pass the ticket's transaction so both commit or neither does. */
   async enqueue(ticketId: string, trx?: Db): Promise<void> {
-    await this.boss.send(QUEUES.processTicket, { ticketId } satisfies TicketJob, { singletonKey: ticketId, ...(trx ? { db: fromKysely(trx) } : {}) });
+    await this.boss.send(QUEUES.processTicket, { ticketId } satisfies TicketJob, {
+      singletonKey: ticketId,
+      ...(trx ? { db: fromKysely(trx) } : {}),
+    });
   }
 
   /** Re-enqueues every ticket left in an active state (after a crash or a restart). Duplicates are dropped by the queue policy. */
   async resumeStranded(db: Db): Promise<number> {
-    const stranded = await db.selectFrom('tickets').select('id').where('state', 'in', [...ACTIVE_STATES]).execute();
+    const stranded = await db
+      .selectFrom('tickets')
+      .select('id')
+      .where('state', 'in', [...ACTIVE_STATES])
+      .execute();
     for (const { id } of stranded) await this.enqueue(id);
     return stranded.length;
   }
 
   async work(handlers: TicketHandlers): Promise<void> {
-    await this.boss.work(QUEUES.processTicket, { includeMetadata: true, localConcurrency: this.config.concurrency, pollingIntervalSeconds: 1 }, async ([job]: JobWithMetadata<TicketJob>[]) => {
-      if (job) await this.runJob(job, handlers);
-    });
+    await this.boss.work(
+      QUEUES.processTicket,
+      { includeMetadata: true, localConcurrency: this.config.concurrency, pollingIntervalSeconds: 1 },
+      async ([job]: JobWithMetadata<TicketJob>[]) => {
+        if (job) await this.runJob(job, handlers);
+      },
+    );
     await this.boss.work<TicketJob>(QUEUES.deadTicket, { pollingIntervalSeconds: 2 }, async ([job]) => {
       if (job) await handlers.fail(job.data.ticketId, 'processing did not complete after every retry (the worker stopped or timed out)');
     });

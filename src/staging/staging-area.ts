@@ -89,7 +89,10 @@ export class StagingArea {
         const actual = hash.digest('hex');
         if (size !== expected.size || actual !== expected.sha256) {
           callback(
-            new AirlockError('integrity_mismatch', `Staged copy of ${itemLabel} changed since it was inspected (sha256 ${actual.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…); it was not delivered.`),
+            new AirlockError(
+              'integrity_mismatch',
+              `Staged copy of ${itemLabel} changed since it was inspected (sha256 ${actual.slice(0, 12)}…, expected ${expected.sha256.slice(0, 12)}…); it was not delivered.`,
+            ),
           );
           return;
         }

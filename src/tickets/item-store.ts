@@ -27,14 +27,30 @@ export async function replaceItems(db: Db, ticketId: string, sourcePaths: readon
     if (sourcePaths.length === 0) return [];
     return trx
       .insertInto('items')
-      .values(sourcePaths.map((sourcePath, i) => ({ id: randomUUID(), ticket_id: ticketId, seq: i + 1, source_path: sourcePath, state: 'pending' as const })))
+      .values(
+        sourcePaths.map((sourcePath, i) => ({
+          id: randomUUID(),
+          ticket_id: ticketId,
+          seq: i + 1,
+          source_path: sourcePath,
+          state: 'pending' as const,
+        })),
+      )
       .returningAll()
       .execute();
   });
 }
 
-export async function updateItem(db: Db, itemId: string, patch: Omit<Updateable<ItemsTable>, 'id' | 'ticket_id' | 'updated_at'>): Promise<void> {
-  await db.updateTable('items').set({ ...patch, updated_at: new Date() }).where('id', '=', itemId).execute();
+export async function updateItem(
+  db: Db,
+  itemId: string,
+  patch: Omit<Updateable<ItemsTable>, 'id' | 'ticket_id' | 'updated_at'>,
+): Promise<void> {
+  await db
+    .updateTable('items')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', itemId)
+    .execute();
 }
 
 export async function listItems(db: Db, ticketId: string): Promise<ItemRow[]> {
@@ -49,7 +65,14 @@ export async function recordInspection(db: Db, item: { id: string; ticketId: str
     for (const run of runs) {
       await trx
         .insertInto('check_runs')
-        .values({ item_id: item.id, check: run.check, version: run.version, status: run.status, duration_ms: Math.round(run.durationMs), error: run.error ?? null })
+        .values({
+          item_id: item.id,
+          check: run.check,
+          version: run.version,
+          status: run.status,
+          duration_ms: Math.round(run.durationMs),
+          error: run.error ?? null,
+        })
         .execute();
     }
     const findings = runs.flatMap((run) => run.findings);
@@ -73,8 +96,17 @@ export async function recordInspection(db: Db, item: { id: string; ticketId: str
   });
 }
 
-export async function setItemVerdict(db: Db, itemId: string, verdict: { verdict: Verdict; rule: string; reasons: readonly string[] }): Promise<void> {
-  await updateItem(db, itemId, { state: 'inspected', verdict: verdict.verdict, rule: verdict.rule, reasons: JSON.stringify(verdict.reasons) });
+export async function setItemVerdict(
+  db: Db,
+  itemId: string,
+  verdict: { verdict: Verdict; rule: string; reasons: readonly string[] },
+): Promise<void> {
+  await updateItem(db, itemId, {
+    state: 'inspected',
+    verdict: verdict.verdict,
+    rule: verdict.rule,
+    reasons: JSON.stringify(verdict.reasons),
+  });
 }
 
 export async function listFindings(db: Db, ticketId: string) {

@@ -23,7 +23,10 @@ export function presentTicket(t: TicketRow) {
   };
 }
 
-export function presentItem(i: ItemRow, checks: { check: string; version: string; status: string; durationMs: number; error: string | null }[]) {
+export function presentItem(
+  i: ItemRow,
+  checks: { check: string; version: string; status: string; durationMs: number; error: string | null }[],
+) {
   return {
     seq: i.seq,
     path: i.source_path,
@@ -41,11 +44,26 @@ export function presentItem(i: ItemRow, checks: { check: string; version: string
 }
 
 export function presentFinding(f: FindingRow, itemSeq: number | undefined) {
-  return { item: itemSeq, check: f.check, detector: f.detector, severity: f.severity, confidence: f.confidence, location: f.location, excerpt: f.excerpt };
+  return {
+    item: itemSeq,
+    check: f.check,
+    detector: f.detector,
+    severity: f.severity,
+    confidence: f.confidence,
+    location: f.location,
+    excerpt: f.excerpt,
+  };
 }
 
 export function presentDecision(d: DecisionRow) {
-  return { verdict: d.verdict, rule: d.rule, reasons: d.reasons, policy: d.policy, policyVersion: d.policy_version, decidedAt: d.decided_at.toISOString() };
+  return {
+    verdict: d.verdict,
+    rule: d.rule,
+    reasons: d.reasons,
+    policy: d.policy,
+    policyVersion: d.policy_version,
+    decidedAt: d.decided_at.toISOString(),
+  };
 }
 
 export function presentEvent(e: TicketEventRow) {
@@ -67,14 +85,19 @@ export async function loadTicketDetails(db: Db, ticket: TicketRow): Promise<Tick
     db.selectFrom('decisions').selectAll().where('ticket_id', '=', ticket.id).executeTakeFirst(),
     listEvents(db, ticket.id),
   ]);
-  const runs = await listCheckRuns(db, items.map((i) => i.id));
+  const runs = await listCheckRuns(
+    db,
+    items.map((i) => i.id),
+  );
   const seqOf = new Map(items.map((i) => [i.id, i.seq]));
   return {
     ...presentTicket(ticket),
     items: items.map((i) =>
       presentItem(
         i,
-        runs.filter((r) => r.item_id === i.id).map((r) => ({ check: r.check, version: r.version, status: r.status, durationMs: r.duration_ms, error: r.error })),
+        runs
+          .filter((r) => r.item_id === i.id)
+          .map((r) => ({ check: r.check, version: r.version, status: r.status, durationMs: r.duration_ms, error: r.error })),
       ),
     ),
     findings: findings.map((f) => presentFinding(f, seqOf.get(f.item_id))),

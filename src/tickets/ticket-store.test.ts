@@ -13,7 +13,8 @@ afterAll(async () => {
   await store.close();
 });
 
-const newTicket = () => createTicket(store.db, { pipeline: 'p', requester: 'alice', purpose: 'quarterly report', deliveryMode: 'per-item', policy: 'default' });
+const newTicket = () =>
+  createTicket(store.db, { pipeline: 'p', requester: 'alice', purpose: 'quarterly report', deliveryMode: 'per-item', policy: 'default' });
 
 describe('state machine', () => {
   it('lets nothing leave a terminal state', () => {
@@ -47,12 +48,21 @@ describe(`ticket store (${backendName})`, () => {
     const t = await newTicket();
     await transitionTicket(store.db, t.id, 'fetching', { actor: 'worker:1', from: 'requested' });
     await transitionTicket(store.db, t.id, 'inspecting', { actor: 'worker:1', from: 'fetching' });
-    await transitionTicket(store.db, t.id, 'blocked', { actor: 'worker:1', from: 'inspecting', reason: 'dangerous-content: executable found' });
+    await transitionTicket(store.db, t.id, 'blocked', {
+      actor: 'worker:1',
+      from: 'inspecting',
+      reason: 'dangerous-content: executable found',
+    });
     const row = await getTicketRow(store.db, t.id);
     expect(row.state).toBe('blocked');
     expect(row.finished_at).toBeInstanceOf(Date);
     const events = await listEvents(store.db, t.id);
-    expect(events.map((e) => `${e.seq}:${e.from_state ?? '-'}>${e.to_state}`)).toEqual(['1:->requested', '2:requested>fetching', '3:fetching>inspecting', '4:inspecting>blocked']);
+    expect(events.map((e) => `${e.seq}:${e.from_state ?? '-'}>${e.to_state}`)).toEqual([
+      '1:->requested',
+      '2:requested>fetching',
+      '3:fetching>inspecting',
+      '4:inspecting>blocked',
+    ]);
     expect(events.at(-1)?.reason).toBe('dangerous-content: executable found');
   });
 
@@ -78,7 +88,9 @@ describe(`ticket store (${backendName})`, () => {
 
   it('lets exactly one of many racing identical transitions win', async () => {
     const t = await newTicket();
-    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => transitionTicket(store.db, t.id, 'fetching', { actor: `worker:${i}`, from: 'requested' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => transitionTicket(store.db, t.id, 'fetching', { actor: `worker:${i}`, from: 'requested' })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       expect(r.reason).toBeInstanceOf(AirlockError);
@@ -103,7 +115,9 @@ describe(`ticket store (${backendName})`, () => {
 
   it('keeps ticket_events append-only: UPDATE and DELETE are refused by the database', async () => {
     const t = await newTicket();
-    await expect(sql`update ticket_events set actor = 'mallory' where ticket_id = ${t.id}`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`update ticket_events set actor = 'mallory' where ticket_id = ${t.id}`.execute(store.db)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql`delete from ticket_events where ticket_id = ${t.id}`.execute(store.db)).rejects.toThrow(/append-only/);
     expect((await listEvents(store.db, t.id))[0]?.actor).toBe('alice');
   });

@@ -49,7 +49,14 @@ export async function createTicket(
       .executeTakeFirstOrThrow();
     await trx
       .insertInto('ticket_events')
-      .values({ ticket_id: row.id, seq: 1, actor: options.actor ?? ticket.requester, from_state: null, to_state: 'requested', reason: 'submitted' })
+      .values({
+        ticket_id: row.id,
+        seq: 1,
+        actor: options.actor ?? ticket.requester,
+        from_state: null,
+        to_state: 'requested',
+        reason: 'submitted',
+      })
       .execute();
     await options.afterInsert?.(trx, row);
     return row;
@@ -67,7 +74,10 @@ export async function transitionTicket(db: Db, ticketId: string, to: TicketState
     if (!current) throw new AirlockError('not_found', `Ticket ${ticketId} does not exist.`);
     const expected = options.from === undefined ? undefined : ([] as TicketState[]).concat(options.from);
     if ((expected && !expected.includes(current.state)) || !canTransition(current.state, to)) {
-      throw new AirlockError('invalid_transition', `Ticket ${ticketId} is ${current.state}; it cannot move to ${to}${expected ? ` (expected ${expected.join(' or ')})` : ''}.`);
+      throw new AirlockError(
+        'invalid_transition',
+        `Ticket ${ticketId} is ${current.state}; it cannot move to ${to}${expected ? ` (expected ${expected.join(' or ')})` : ''}.`,
+      );
     }
     const now = new Date();
     const row = await trx
@@ -83,10 +93,21 @@ export async function transitionTicket(db: Db, ticketId: string, to: TicketState
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new AirlockError('invalid_transition', `Ticket ${ticketId} changed state while moving to ${to}.`);
-    const last = await trx.selectFrom('ticket_events').select((eb) => eb.fn.max('seq').as('seq')).where('ticket_id', '=', ticketId).executeTakeFirst();
+    const last = await trx
+      .selectFrom('ticket_events')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('ticket_id', '=', ticketId)
+      .executeTakeFirst();
     await trx
       .insertInto('ticket_events')
-      .values({ ticket_id: ticketId, seq: Number(last?.seq ?? 0) + 1, actor: options.actor, from_state: current.state, to_state: to, reason: options.reason ?? null })
+      .values({
+        ticket_id: ticketId,
+        seq: Number(last?.seq ?? 0) + 1,
+        actor: options.actor,
+        from_state: current.state,
+        to_state: to,
+        reason: options.reason ?? null,
+      })
       .execute();
     return row;
   });
@@ -105,7 +126,11 @@ export async function findTicket(db: Db, ref: { number: number } | { id: string 
 }
 
 export async function listTickets(db: Db, filter: { state?: TicketState; limit?: number } = {}): Promise<TicketRow[]> {
-  let query = db.selectFrom('tickets').selectAll().orderBy('number', 'desc').limit(filter.limit ?? 100);
+  let query = db
+    .selectFrom('tickets')
+    .selectAll()
+    .orderBy('number', 'desc')
+    .limit(filter.limit ?? 100);
   if (filter.state) query = query.where('state', '=', filter.state);
   return query.execute();
 }

@@ -26,11 +26,14 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env });
   // Build the pipeline's connectors, checks and policy once up front: a misconfiguration is reported
   // here, before a ticket exists, instead of as a failed ticket.
-  await runtime.resolvePipeline(pipeline.name).then((resolved) => resolved.close(), async (error: unknown) => {
-    await runtime.close();
-    throw error;
-  });
-  const bar = createProgressBar(ctx.stderr, ctx.interactive && !options.json);
+  await runtime.resolvePipeline(pipeline.name).then(
+    (resolved) => resolved.close(),
+    async (error: unknown) => {
+      await runtime.close();
+      throw error;
+    },
+  );
+  const bar = options.json ? undefined : createProgressBar(ctx.stderr, ctx.interactive);
   try {
     const queue = runtime.queue!;
     const ticket = await createTicket(
@@ -46,7 +49,7 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
     );
     if (!options.json) ctx.stderr.write(`${formatTicketNumber(ticket.number)} submitted for pipeline ${pipeline.name}\n`);
     runtime.onProgress((event) => {
-      if (event.ticketId === ticket.id) bar.update(event);
+      if (event.ticketId === ticket.id) bar?.update(event);
     });
     await runtime.startWorkers();
     let current = ticket;
@@ -54,7 +57,7 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
       await new Promise((resolve) => setTimeout(resolve, 200));
       current = await getTicketRow(runtime.store.db, ticket.id);
     }
-    bar.finish();
+    bar?.finish();
     const details = await loadTicketDetails(runtime.store.db, current);
     if (options.json) {
       ctx.stdout.write(JSON.stringify(details) + '\n');

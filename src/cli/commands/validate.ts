@@ -27,8 +27,13 @@ export async function validateCommand(ctx: CliContext): Promise<number> {
       problems.push(coerceError(error).message);
     }
   }
-  for (const [name, p] of pipelines) ctx.stdout.write(`ok  pipeline ${name} (${p.source.kind} -> ${p.destination.kind}, policy ${p.policy}, ${p.delivery})\n`);
+  for (const [name, p] of pipelines)
+    ctx.stdout.write(`ok  pipeline ${name} (${p.source.kind} -> ${p.destination.kind}, policy ${p.policy}, ${p.delivery})\n`);
   for (const problem of problems) ctx.stdout.write(`ERR ${problem}\n`);
-  ctx.stdout.write(problems.length === 0 ? `${pipelines.size} pipeline(s) and ${policies.size} policy file(s) are valid.\n` : `${problems.length} problem(s) found.\n`);
+  ctx.stdout.write(
+    problems.length === 0
+      ? `${pipelines.size} pipeline(s) and ${policies.size} policy file(s) are valid.\n`
+      : `${problems.length} problem(s) found.\n`,
+  );
   return problems.length === 0 ? 0 : 1;
 }
