@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Check, CheckResult, Finding, FindingSeverity, InspectedItem } from './check.js';
+import { DistinctValues, type Check, type CheckResult, type Finding, type FindingSeverity, type InspectedItem, type StreamInfo } from './check.js';
 
 /**
  * The contract every check must honour, run by each check's own test file:
@@ -71,8 +71,62 @@ const SEVERITIES: readonly FindingSeverity[] = ['low', 'medium', 'high', 'critic
 /** How long "promptly" is: generous for a loaded CI machine, far below any inspection timeout. */
 const PROMPT_MS = 2_000;
 
+/**
+ * Runs the contract for whichever forms the check implements: whole-item `inspect`, streaming
+ * `createScanner`, or both. A check must implement at least one.
+ */
 export function runCheckContract(check: Check, samples: CheckContractSamples): void {
-  const inspect = (item: InspectedItem, signal = new AbortController().signal): Promise<CheckResult> => check.inspect(item, { signal });
+  describe(`check contract: ${check.id}`, () => {
+    it('implements inspect, createScanner or both', () => {
+      expect(typeof check.inspect === 'function' || typeof check.createScanner === 'function').toBe(true);
+    });
+  });
+  if (check.inspect) runInspectContract(check, check.inspect.bind(check), samples);
+  if (check.createScanner) runScannerContract(check, check.createScanner.bind(check), samples);
+}
+
+/** Scans a sample with one scanner, writing it in chunks of `chunkSize` bytes (all at once when omitted). */
+export function scanSample(createScanner: NonNullable<Check['createScanner']>, sample: CheckSample, chunkSize?: number, info: Partial<StreamInfo> = {}): Finding[] {
+  const bytes = Buffer.from(sample.content);
+  const scanner = createScanner({ path: sample.path, kind: 'raw', values: new DistinctValues(), ...info });
+  const step = chunkSize ?? Math.max(1, bytes.length);
+  for (let at = 0; at < bytes.length; at += step) scanner.write(bytes.subarray(at, at + step));
+  return scanner.end();
+}
+
+function runScannerContract(check: Check, createScanner: NonNullable<Check['createScanner']>, samples: CheckContractSamples): void {
+  const key = (f: Finding) => `${f.detector}@${f.location.entry ?? ''}:${f.location.offset ?? ''}:${f.valueKey ?? ''}`;
+
+  describe(`check contract (streaming scanner): ${check.id}`, () => {
+    it('reports nothing on the clean sample', () => {
+      expect(scanSample(createScanner, samples.clean)).toEqual([]);
+    });
+
+    it('reports well-formed findings on the flagged sample, never repeating the planted marker', () => {
+      const findings = scanSample(createScanner, samples.flagged);
+      expect(findings.length).toBeGreaterThan(0);
+      for (const finding of findings) {
+        expectWellFormed(finding, check.id);
+        expect(finding.excerpt ?? '').not.toContain(samples.flagged.marker);
+        expect(JSON.stringify(finding.trace ?? {})).not.toContain(samples.flagged.marker);
+      }
+    });
+
+    it('finds the same things whatever the chunk boundaries', () => {
+      const whole = scanSample(createScanner, samples.flagged).map(key).sort();
+      for (const size of [1, 2, 3, 7, 16, 64, 1000]) {
+        expect(scanSample(createScanner, samples.flagged, size).map(key).sort(), `chunks of ${size} bytes`).toEqual(whole);
+      }
+    });
+
+    it('accepts an empty stream', () => {
+      expect(scanSample(createScanner, { path: 'empty.txt', content: '' })).toEqual([]);
+    });
+  });
+}
+
+function runInspectContract(check: Check, inspectFn: NonNullable<Check['inspect']>, samples: CheckContractSamples): void {
+  const inspect = (item: InspectedItem, signal = new AbortController().signal): Promise<CheckResult> => inspectFn(item, { signal });
 
   describe(`check contract: ${check.id}`, () => {
     it('describes itself with a registry id, a version and a description', () => {

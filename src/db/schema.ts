@@ -75,6 +75,8 @@ export interface FindingsTable {
   confidence: number;
   location: Json<Record<string, unknown>>;
   excerpt: string | null;
+  value_key: string | null;
+  trace: Json<Record<string, unknown>> | null;
 }
 
 export interface CheckRunsTable {

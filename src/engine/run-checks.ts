@@ -20,6 +20,7 @@ export async function runChecks(checks: readonly Check[], item: InspectedItem, t
   const failedChecks: string[] = [];
   let type: DetectedType | undefined;
   for (const check of checks) {
+    if (!check.inspect) throw new AirlockError('internal_error', `Check ${check.id} has no whole-item inspection.`);
     const started = performance.now();
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -30,7 +31,7 @@ export async function runChecks(checks: readonly Check[], item: InspectedItem, t
       }, timeoutMs);
     });
     try {
-      const result: CheckResult = await Promise.race([check.inspect(item, { signal: controller.signal }), deadline]);
+      const result: CheckResult = await Promise.race([check.inspect.bind(check)(item, { signal: controller.signal }), deadline]);
       type ??= result.type;
       runs.push({
         check: check.id,

@@ -89,6 +89,8 @@ export async function recordInspection(db: Db, item: { id: string; ticketId: str
             confidence: f.confidence,
             location: JSON.stringify(f.location ?? {}),
             excerpt: f.excerpt ?? null,
+            value_key: f.valueKey ?? null,
+            trace: f.trace ? JSON.stringify(f.trace) : null,
           })),
         )
         .execute();
