@@ -15,7 +15,7 @@ describe('resolveChecks', () => {
     const error = catchError(() => resolveChecks(['filetype', 'antivirus', 'toString']));
     expect(error).toBeInstanceOf(AirlockError);
     expect(error).toMatchObject({ code: 'invalid_input', status: 400 });
-    expect((error as Error).message).toBe('Unknown checks "antivirus", "toString"; known checks are: filetype.');
+    expect((error as Error).message).toBe('Unknown checks "antivirus", "toString"; known checks are: filetype, patterns, dlp.');
   });
 });
 

@@ -1,6 +1,8 @@
 import { AirlockError } from '../src/errors.js';
 import type { Check } from './check.js';
+import { dlpCheck } from './dlp/index.js';
 import { filetypeCheck } from './filetype/index.js';
+import { PatternsCheck, patternsCheck, type PatternsCheckConfig } from './patterns/index.js';
 
 /**
  * Every check Airlock can run, keyed by the id pipelines name it with. Explicit on purpose: what may read
@@ -8,6 +10,8 @@ import { filetypeCheck } from './filetype/index.js';
  */
 export const checks = {
   filetype: filetypeCheck,
+  patterns: patternsCheck,
+  dlp: dlpCheck,
 } satisfies Record<string, Check>;
 
 export type CheckId = keyof typeof checks;
@@ -31,4 +35,22 @@ export function resolveChecks(ids: readonly string[]): Check[] {
     );
   }
   return [...new Set(ids as readonly CheckId[])].map((id) => checks[id]);
+}
+
+/** Per-policy settings for the checks that take any. */
+export interface ChecksConfig {
+  /** Custom detectors and the allow-list a policy declares. */
+  patterns?: PatternsCheckConfig;
+}
+
+/**
+ * The checks a pipeline names, configured for its policy: the patterns check gets the policy's custom
+ * detectors and allow-list (compiled here, so a bad one fails before any item is touched).
+ */
+export function createChecks(ids: readonly string[], config: ChecksConfig = {}): Check[] {
+  const patterns = config.patterns;
+  const configured =
+    patterns &&
+    ((patterns.custom?.length ?? 0) > 0 || (patterns.allow?.values?.length ?? 0) > 0 || (patterns.allow?.sha256?.length ?? 0) > 0);
+  return resolveChecks(ids).map((check) => (check.id === 'patterns' && configured ? new PatternsCheck(patterns) : check));
 }

@@ -42,7 +42,15 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     env: options.env ?? process.env,
   });
   const actor = `worker:${os.hostname()}:${process.pid}`;
-  const processor = new TicketProcessor({ db: store.db, staging, resolvePipeline, logger, checkTimeoutMs: config.checkTimeoutMs, actor });
+  const processor = new TicketProcessor({
+    db: store.db,
+    staging,
+    resolvePipeline,
+    logger,
+    checkTimeoutMs: config.checkTimeoutMs,
+    limits: config.limits,
+    actor,
+  });
   let queue: TicketQueue | undefined;
   try {
     if (options.queue) {

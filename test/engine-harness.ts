@@ -10,6 +10,7 @@ import type { ResolvedPipeline } from '../src/engine/resolved-pipeline.js';
 import { TicketProcessor } from '../src/engine/ticket-processor.js';
 import { evaluatePolicy } from '../src/policy/evaluate-policy.js';
 import { loadPolicy } from '../src/policy/policy-loader.js';
+import { DEFAULT_LIMITS } from '../src/inspect/inspection-limits.js';
 import { StagingArea } from '../src/staging/staging-area.js';
 import { createTicket } from '../src/tickets/ticket-store.js';
 import type { DeliveryMode } from '../src/tickets/states.js';
@@ -51,6 +52,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     name,
     source: createConnector({ kind: 'local', root: inbox }, context),
     selector: {},
+    destinationKind: 'local',
     destination: (options.wrapDestination ?? ((c) => c))(createConnector({ kind: 'local', root: outbox }, context)),
     checks: options.checks ?? [filetypeCheck],
     deliveryMode: 'per-item',
@@ -63,6 +65,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     resolvePipeline,
     logger: pino({ level: 'silent' }),
     checkTimeoutMs: options.checkTimeoutMs ?? 10_000,
+    limits: DEFAULT_LIMITS,
     actor: 'worker:test',
   });
   return {

@@ -105,3 +105,34 @@ function isKnown(ext: string): boolean {
 function canonical(ext: string): string {
   return CANONICAL.get(ext) ?? ext;
 }
+
+/** Text formats worth naming more precisely than `text/plain` when the name says which one it is. */
+const TEXT_MIME_BY_EXTENSION: Readonly<Record<string, string>> = {
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  json: 'application/json',
+  jsonl: 'application/x-ndjson',
+  ndjson: 'application/x-ndjson',
+  md: 'text/markdown',
+  markdown: 'text/markdown',
+  html: 'text/html',
+  htm: 'text/html',
+  xml: 'application/xml',
+  yaml: 'application/yaml',
+  yml: 'application/yaml',
+  css: 'text/css',
+  js: 'text/javascript',
+  mjs: 'text/javascript',
+  sql: 'application/sql',
+  log: 'text/plain',
+  txt: 'text/plain',
+};
+
+/**
+ * For plain text, the type its name gives when that name is a text format: content cannot tell CSV from
+ * prose, so a `.csv` holding text is reported as `text/csv` rather than a generic `text/plain`.
+ */
+export function textTypeFromName(declaredExt: string): { mime: string; ext: string } | undefined {
+  const mime = TEXT_MIME_BY_EXTENSION[declaredExt];
+  return mime ? { mime, ext: declaredExt } : undefined;
+}

@@ -1,7 +1,7 @@
 import { addAbortSignal, type Readable } from 'node:stream';
-import type { Check, CheckResult, Finding, InspectedItem } from '../check.js';
-import { sniffContent } from './content-sniffer.js';
-import { contradictsName, declaredExtension } from './extension-rules.js';
+import type { Check, CheckResult, ContentScanner, Finding, InspectedItem, StreamInfo } from '../check.js';
+import { detectExecutable, looksLikeText, sniffContent } from './content-sniffer.js';
+import { contradictsName, declaredExtension, textTypeFromName } from './extension-rules.js';
 
 /**
  * How much of an item is read. Every magic number file-type and this check look at sits well inside it,
@@ -9,6 +9,9 @@ import { contradictsName, declaredExtension } from './extension-rules.js';
  * telling entry lies further in is reported as plain `zip`, which the naming rules accept.
  */
 export const SAMPLE_BYTES = 64 * 1024;
+
+/** Enough of an archive member to recognise native executable headers. */
+const MEMBER_SAMPLE_BYTES = 4096;
 
 /**
  * Names what an item is by its content, not its name: reports native executables (ELF, PE/MZ, Mach-O)
@@ -36,7 +39,32 @@ export class FiletypeCheck implements Check {
     if (mismatch) {
       findings.push(this.finding('extension_mismatch', 'medium', 0.9, `${content.label} content, named .${declaredExt}`));
     }
-    return { findings, type: { mime: content.mime, ext: content.ext, declaredExt, mismatch } };
+    const named = content.kind === 'text' && content.mime === 'text/plain' ? textTypeFromName(declaredExt) : undefined;
+    return { findings, type: { mime: named?.mime ?? content.mime, ext: named?.ext ?? content.ext, declaredExt, mismatch } };
+  }
+
+  /**
+   * Members of archives and documents: the inspector opens them up and streams each one here, so an
+   * executable packed inside a zip is reported with its entry. The item itself is covered by `inspect`.
+   */
+  createScanner(stream: StreamInfo): ContentScanner {
+    if (stream.entry === undefined || stream.kind !== 'raw') return { write() {}, end: () => [] };
+    const entry = stream.entry;
+    const head: Buffer[] = [];
+    let length = 0;
+    return {
+      write(chunk) {
+        if (length >= MEMBER_SAMPLE_BYTES) return;
+        head.push(chunk.subarray(0, MEMBER_SAMPLE_BYTES - length));
+        length += Math.min(chunk.length, MEMBER_SAMPLE_BYTES - length);
+      },
+      end: () => {
+        const sample = Buffer.concat(head, length);
+        const executable = detectExecutable(sample, looksLikeText(sample, true));
+        if (!executable) return [];
+        return [{ ...this.finding('executable', 'critical', 0.99, `${executable.label} content`), location: { entry, offset: 0 } }];
+      },
+    };
   }
 
   /** These findings are about the whole file, hence offset 0. */

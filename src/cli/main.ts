@@ -1,11 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AirlockError, coerceError } from '../errors.js';
 import { createCliContext, UsageError, type CliContext } from './cli-context.js';
-import { migrateCommand } from './commands/migrate.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
 import { ticketCommand, ticketsCommand } from './commands/tickets.js';
-import { validateCommand } from './commands/validate.js';
 import { AIRLOCK_VERSION } from './version.js';
 
 const USAGE = `Usage: airlock <command> [options]
@@ -19,6 +15,12 @@ Commands:
   serve [--port N] [--host H]
                           HTTP health endpoints plus ticket workers
   validate                check every pipeline and the policies they use
+  scan <path>... [--policy FILE] [--json] [--fail-on review|block] [--trace] [--jobs N]
+                          inspect files or folders and print each file's findings and verdict
+  policy test <policy> <cases.yaml> [--json]
+                          run a policy's table of expected verdicts
+  policy replay <policy> [--since DATE] [--json]
+                          re-decide stored tickets with another policy; print what would change
   migrate                 create or update the database schema
 
 Global options: --verbose (debug logs on stderr), --help, --version
@@ -42,8 +44,8 @@ const COMMANDS: Record<
     options: { requester: { type: 'string' }, purpose: { type: 'string' }, json: { type: 'boolean' } },
     positionals: [1, 1],
     quiet: true,
-    run: (ctx, v, args) =>
-      runCommand(ctx, {
+    run: async (ctx, v, args) =>
+      (await import('./commands/run.js')).runCommand(ctx, {
         pipeline: args[0]!,
         requester: v.requester as string | undefined,
         purpose: v.purpose as string | undefined,
@@ -54,26 +56,72 @@ const COMMANDS: Record<
     options: { state: { type: 'string' }, json: { type: 'boolean' } },
     positionals: [0, 0],
     quiet: true,
-    run: (ctx, v) => ticketsCommand(ctx, { state: v.state as string | undefined, json: Boolean(v.json) }),
+    run: async (ctx, v) => ticketsCommand(ctx, { state: v.state as string | undefined, json: Boolean(v.json) }),
   },
   ticket: {
     options: { json: { type: 'boolean' } },
     positionals: [1, 1],
     quiet: true,
-    run: (ctx, v, args) => ticketCommand(ctx, { ref: args[0]!, json: Boolean(v.json) }),
+    run: async (ctx, v, args) => ticketCommand(ctx, { ref: args[0]!, json: Boolean(v.json) }),
   },
   serve: {
     options: { port: { type: 'string' }, host: { type: 'string' } },
     positionals: [0, 0],
     quiet: false,
-    run: (ctx, v) =>
-      serveCommand(ctx, {
+    run: async (ctx, v) =>
+      (await import('./commands/serve.js')).serveCommand(ctx, {
         port: parsePort(v.port as string | undefined) ?? ctx.config.port,
         host: (v.host as string | undefined) ?? ctx.config.host,
       }),
   },
-  validate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => validateCommand(ctx) },
-  migrate: { options: {}, positionals: [0, 0], quiet: true, run: (ctx) => migrateCommand(ctx) },
+  validate: {
+    options: {},
+    positionals: [0, 0],
+    quiet: true,
+    run: async (ctx) => (await import('./commands/validate.js')).validateCommand(ctx),
+  },
+  scan: {
+    options: {
+      policy: { type: 'string' },
+      json: { type: 'boolean' },
+      'fail-on': { type: 'string' },
+      trace: { type: 'boolean' },
+      jobs: { type: 'string' },
+    },
+    positionals: [1, Number.MAX_SAFE_INTEGER],
+    quiet: true,
+    run: async (ctx, v, args) =>
+      (await import('./commands/scan.js')).scanCommand(ctx, {
+        paths: args,
+        policy: v.policy as string | undefined,
+        json: Boolean(v.json),
+        failOn: v['fail-on'] as string | undefined,
+        trace: Boolean(v.trace),
+        jobs: v.jobs as string | undefined,
+      }),
+  },
+  policy: {
+    options: { since: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [2, 3],
+    quiet: true,
+    run: async (ctx, v, [sub, policy, cases]) => {
+      if (sub === 'test' && cases !== undefined)
+        return (await import('./commands/policy-test.js')).policyTestCommand(ctx, { policy: policy!, cases, json: Boolean(v.json) });
+      if (sub === 'replay' && cases === undefined)
+        return (await import('./commands/policy-replay.js')).policyReplayCommand(ctx, {
+          policy: policy!,
+          since: v.since as string | undefined,
+          json: Boolean(v.json),
+        });
+      throw new UsageError('Use "airlock policy test <policy> <cases.yaml>" or "airlock policy replay <policy> [--since DATE]".');
+    },
+  },
+  migrate: {
+    options: {},
+    positionals: [0, 0],
+    quiet: true,
+    run: async (ctx) => (await import('./commands/migrate.js')).migrateCommand(ctx),
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -102,7 +150,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const [min, max] = command.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    return usageFailure(`"airlock ${name}" takes ${min === max ? min : `${min} to ${max}`} argument(s); got ${parsed.positionals.length}.`);
+    const expected = min === max ? `${min}` : max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min} to ${max}`;
+    return usageFailure(`"airlock ${name}" takes ${expected} argument(s); got ${parsed.positionals.length}.`);
   }
 
   let ctx: CliContext;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
+import type { InspectionLimits } from '../inspect/inspection-limits.js';
 
 /** Every environment variable Airlock reads, with its default. The README's configuration table mirrors this. */
 const envSchema = z.object({
@@ -16,6 +17,14 @@ const envSchema = z.object({
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
   AIRLOCK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  AIRLOCK_ARCHIVE_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
+  AIRLOCK_ARCHIVE_MAX_RATIO: z.coerce.number().positive().default(100),
+  AIRLOCK_ARCHIVE_MAX_EXPANDED_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 ** 3),
+  AIRLOCK_ARCHIVE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -29,6 +38,8 @@ export interface AirlockConfig {
   readonly pipelinesDir: string;
   readonly policiesDir: string;
   readonly checkTimeoutMs: number;
+  /** Bounds on opening archives and documents during inspection. */
+  readonly limits: InspectionLimits;
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
   readonly workerConcurrency: number;
@@ -53,6 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     pipelinesDir: path.resolve(cwd, e.AIRLOCK_PIPELINES_DIR),
     policiesDir: path.resolve(cwd, e.AIRLOCK_POLICIES_DIR),
     checkTimeoutMs: e.AIRLOCK_CHECK_TIMEOUT_MS,
+    limits: Object.freeze({
+      maxDepth: e.AIRLOCK_ARCHIVE_MAX_DEPTH,
+      maxRatio: e.AIRLOCK_ARCHIVE_MAX_RATIO,
+      maxExpandedBytes: e.AIRLOCK_ARCHIVE_MAX_EXPANDED_BYTES,
+      maxEntries: e.AIRLOCK_ARCHIVE_MAX_ENTRIES,
+    }),
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,
     workerConcurrency: e.AIRLOCK_WORKER_CONCURRENCY,

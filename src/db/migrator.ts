@@ -1,11 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { AirlockError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Read from the sources even when running compiled code: SQL is not compiled. */
+const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'src', 'db', 'migrations');
 
 /** Numbered, forward-only SQL files; each runs as one script inside the migrator's transaction. */
 class SqlFileMigrationProvider implements MigrationProvider {

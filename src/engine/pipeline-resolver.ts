@@ -1,4 +1,4 @@
-import { resolveChecks } from '../../checks/index.js';
+import { createChecks } from '../../checks/index.js';
 import { createConnector } from '../../connectors/index.js';
 import { resolveSecret } from '../config/secret-ref.js';
 import { loadPipeline } from '../pipelines/pipeline-loader.js';
@@ -32,7 +32,8 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
       source,
       selector: pipeline.selector,
       destination,
-      checks: resolveChecks(pipeline.checks),
+      destinationKind: pipeline.destination.kind,
+      checks: createChecks(pipeline.checks, { patterns: { custom: policy.detectors ?? [], allow: policy.allow ?? {} } }),
       deliveryMode: pipeline.delivery,
       policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },
       close: async () => {

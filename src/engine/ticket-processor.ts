@@ -10,7 +10,8 @@ import type { TicketState } from '../tickets/states.js';
 import { decideTicket } from './decide-ticket.js';
 import type { ProgressListener } from './progress.js';
 import type { PipelineResolver, ResolvedPipeline } from './resolved-pipeline.js';
-import { runChecks } from './run-checks.js';
+import { inspectItem } from '../inspect/inspect-item.js';
+import type { InspectionLimits } from '../inspect/inspection-limits.js';
 
 export interface TicketProcessorDeps {
   db: Db;
@@ -18,6 +19,7 @@ export interface TicketProcessorDeps {
   resolvePipeline: PipelineResolver;
   logger: Logger;
   checkTimeoutMs: number;
+  limits: InspectionLimits;
   /** Who the processor acts as in ticket events (`worker:<host>:<pid>`). */
   actor: string;
 }
@@ -139,14 +141,36 @@ export class TicketProcessor {
           `The staged copy of item ${item.seq} of ticket T-${ticket.number} is missing; the ticket cannot be inspected.`,
         );
       }
-      const outcome = await runChecks(
-        pipeline.checks,
-        { path: item.source_path, size: staged.size, sha256: staged.sha256, open: () => this.deps.staging.open(ticket.id, item.id) },
-        this.deps.checkTimeoutMs,
+      const inspected = await inspectItem(
+        { path: item.source_path, file: this.deps.staging.pathOf(ticket.id, item.id) },
+        {
+          checks: pipeline.checks,
+          limits: this.deps.limits,
+          timeoutMs: this.deps.checkTimeoutMs,
+          tempRoot: this.deps.staging.root,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
       );
-      await recordInspection(this.deps.db, { id: item.id, ticketId: ticket.id }, outcome.runs);
-      if (outcome.type) await updateItem(this.deps.db, item.id, { mime: outcome.type.mime, detected_ext: outcome.type.ext });
-      const decision = pipeline.policy.decide({ findings: outcome.runs.flatMap((r) => r.findings), failedChecks: outcome.failedChecks });
+      // The inspection read the staged copy once more; it must be the copy that was fetched.
+      if (inspected.sha256 !== staged.sha256 || inspected.size !== staged.size) {
+        throw new AirlockError(
+          'integrity_mismatch',
+          `The staged copy of item ${item.seq} of T-${ticket.number} changed after it was fetched; the ticket cannot be inspected.`,
+        );
+      }
+      await recordInspection(this.deps.db, { id: item.id, ticketId: ticket.id }, inspected.runs);
+      if (inspected.type) await updateItem(this.deps.db, item.id, { mime: inspected.type.mime, detected_ext: inspected.type.ext });
+      const decision = pipeline.policy.decide({
+        findings: inspected.runs.flatMap((r) => r.findings),
+        failedChecks: inspected.failedChecks,
+        item: {
+          path: item.source_path,
+          size: staged.size,
+          ...(inspected.type ? { mime: inspected.type.mime, ext: inspected.type.ext } : {}),
+        },
+        pipeline: ticket.pipeline,
+        destination: pipeline.destinationKind,
+      });
       await setItemVerdict(this.deps.db, item.id, decision);
       verdicts.push({ itemId: item.id, ...decision });
       options.onProgress?.({
@@ -172,16 +196,14 @@ export class TicketProcessor {
           policy_version: pipeline.policy.version,
         })
         .onConflict((oc) =>
-          oc
-            .column('ticket_id')
-            .doUpdateSet({
-              verdict: outcome.verdict,
-              rule: outcome.rule,
-              reasons: JSON.stringify(outcome.reasons),
-              policy: pipeline.policy.name,
-              policy_version: pipeline.policy.version,
-              decided_at: new Date(),
-            }),
+          oc.column('ticket_id').doUpdateSet({
+            verdict: outcome.verdict,
+            rule: outcome.rule,
+            reasons: JSON.stringify(outcome.reasons),
+            policy: pipeline.policy.name,
+            policy_version: pipeline.policy.version,
+            decided_at: new Date(),
+          }),
         )
         .execute();
     });

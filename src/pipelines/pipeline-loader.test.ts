@@ -51,7 +51,7 @@ describe('loadPipelines', () => {
       policy: 'default',
       delivery: 'per-item',
       approvers: [],
-      checks: ['filetype'],
+      checks: ['filetype', 'patterns', 'dlp'],
       trigger: { kind: 'manual' },
       redactNames: false,
       file: path.join(dir, 'good.yaml'),
@@ -188,7 +188,7 @@ describe('the example pipeline in this repository', () => {
       destination: { kind: 'local', root: '../examples/outbox' },
       policy: 'default',
       delivery: 'per-item',
-      checks: ['filetype'],
+      checks: ['filetype', 'patterns', 'dlp'],
       trigger: { kind: 'manual' },
       dir: pipelinesDir,
     });

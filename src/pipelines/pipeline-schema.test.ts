@@ -16,11 +16,11 @@ function problems(overrides: Record<string, unknown>): string[] {
 }
 
 describe('pipelineSchema', () => {
-  it('fills defaults: all-or-nothing delivery, no approvers, the filetype check, names shown', () => {
+  it('fills defaults: all-or-nothing delivery, no approvers, every check, names shown', () => {
     expect(pipelineSchema.parse(base)).toMatchObject({
       delivery: 'all-or-nothing',
       approvers: [],
-      checks: ['filetype'],
+      checks: ['filetype', 'patterns', 'dlp'],
       redactNames: false,
       selector: {},
     });

@@ -102,7 +102,7 @@ export const pipelineSchema = strictConfigObject({
     .array(checkId)
     .min(1, { error: 'must list at least one check; items that are not inspected cannot be judged' })
     .refine((ids) => new Set(ids).size === ids.length, { error: 'lists a check more than once' })
-    .default(['filetype']),
+    .default(['filetype', 'patterns', 'dlp']),
   trigger,
   /** Keep item names out of notifications and logs, for transfers where the names themselves are sensitive. */
   redactNames: z.boolean().default(false),

@@ -10,8 +10,16 @@ function finding(overrides: Partial<Finding> = {}): Finding {
   return { check: 'filetype', detector: 'extension_mismatch', severity: 'medium', confidence: 0.9, location: { offset: 0 }, ...overrides };
 }
 
-const policy = (rules: unknown[]) => policySchema.parse({ name: 'test', rules });
+/** `n` card-number findings cycling through `distinct` value keys. */
+function cards(n: number, distinct = n): Finding[] {
+  return Array.from({ length: n }, (_, i) =>
+    finding({ check: 'patterns', detector: 'credit_card', severity: 'high', valueKey: `credit_card#${(i % distinct) + 1}` }),
+  );
+}
+
+const policy = (rules: unknown[], extra: Record<string, unknown> = {}) => policySchema.parse({ name: 'test', ...extra, rules });
 const none = { findings: [], failedChecks: [] };
+const noApprovals = { count: 0, groups: [], distinctGroups: false };
 
 describe('evaluatePolicy with the default policy', () => {
   let defaults: LoadedPolicy;
@@ -24,7 +32,9 @@ describe('evaluatePolicy with the default policy', () => {
       verdict: 'allow',
       rule: 'default-allow',
       reasons: ['default-allow: no earlier rule matched'],
-      requiredApprovals: 0,
+      requiredApprovals: noApprovals,
+      matched: [],
+      failedChecks: [],
     });
   });
 
@@ -34,16 +44,45 @@ describe('evaluatePolicy with the default policy', () => {
       verdict: 'block',
       rule: 'dangerous-content',
       reasons: ['dangerous-content: executable found (1)'],
+      matched: [{ detector: 'executable', count: 1, distinct: 1 }],
     });
   });
 
-  it('sends an extension mismatch to review needing one approval', () => {
+  it('sends an extension mismatch to review needing one approval from anyone', () => {
     expect(evaluatePolicy(defaults, { findings: [finding(), finding()], failedChecks: [] })).toEqual({
       verdict: 'review',
-      rule: 'review-suspicious',
-      reasons: ['review-suspicious: extension_mismatch found (2)'],
-      requiredApprovals: 1,
+      rule: 'review-sensitive',
+      reasons: ['review-sensitive: extension_mismatch found (2)'],
+      requiredApprovals: { count: 1, groups: [], distinctGroups: false },
+      matched: [{ detector: 'extension_mismatch', count: 2, distinct: 2 }],
+      failedChecks: [],
     });
+  });
+
+  it('blocks ten distinct card numbers, saying how many the rule needs', () => {
+    expect(evaluatePolicy(defaults, { findings: cards(30, 12), failedChecks: [] })).toMatchObject({
+      verdict: 'block',
+      rule: 'pci-bulk',
+      reasons: ['pci-bulk: 12 distinct credit_card values (rule needs 10)'],
+      matched: [{ detector: 'credit_card', count: 30, distinct: 12 }],
+    });
+    expect(evaluatePolicy(defaults, { findings: cards(30, 9), failedChecks: [] }).rule).toBe('review-sensitive');
+  });
+
+  it('blocks a SECRET marking and reviews a CONFIDENTIAL one', () => {
+    const marking = (severity: Finding['severity']) => [finding({ check: 'dlp', detector: 'classification_marking', severity })];
+    expect(evaluatePolicy(defaults, { findings: marking('high'), failedChecks: [] })).toMatchObject({
+      rule: 'classified',
+      reasons: ['classified: classification_marking of high severity or worse found (1)'],
+    });
+    expect(evaluatePolicy(defaults, { findings: marking('medium'), failedChecks: [] }).rule).toBe('review-sensitive');
+  });
+
+  it('allows e-mail addresses alone', () => {
+    const emails = Array.from({ length: 200 }, (_, i) =>
+      finding({ detector: 'email_address', severity: 'low', valueKey: `email_address#${i}` }),
+    );
+    expect(evaluatePolicy(defaults, { findings: emails, failedChecks: [] }).verdict).toBe('allow');
   });
 
   it('blocks an item a check could not finish on, before looking at findings', () => {
@@ -51,6 +90,7 @@ describe('evaluatePolicy with the default policy', () => {
       verdict: 'block',
       rule: 'check-failed',
       reasons: ['check-failed: check filetype could not finish'],
+      failedChecks: ['filetype'],
     });
   });
 });
@@ -58,60 +98,31 @@ describe('evaluatePolicy with the default policy', () => {
 describe('evaluatePolicy', () => {
   it('uses the first matching rule, in file order', () => {
     const rules = [
-      { id: 'first', when: { detectors: ['a'] }, then: 'review' },
-      { id: 'second', when: { detectors: ['a'] }, then: 'block' },
+      { id: 'first', when: { detectors: ['jwt'] }, then: 'review' },
+      { id: 'second', when: { detectors: ['jwt'] }, then: 'block' },
       { id: 'rest', then: 'allow' },
     ];
-    expect(evaluatePolicy(policy(rules), { findings: [finding({ detector: 'a' })], failedChecks: [] }).rule).toBe('first');
+    expect(evaluatePolicy(policy(rules), { findings: [finding({ detector: 'jwt' })], failedChecks: [] }).rule).toBe('first');
   });
 
-  it('matches a detector list on any of its detectors, one reason per detector found', () => {
+  it('describes what review needs: how many people, from which groups', () => {
     const p = policy([
-      { id: 'bad', when: { detectors: ['x', 'y', 'z'] }, then: 'block' },
-      { id: 'rest', then: 'allow' },
+      {
+        id: 'two',
+        when: { minCount: 1 },
+        then: 'review',
+        approvals: { count: 2, groups: ['data-owners', 'security'], distinctGroups: true },
+      },
+      { id: 'one', when: { checkFailed: false }, then: 'review' },
+      { id: 'rest', then: 'block' },
     ]);
-    const findings = [finding({ detector: 'z' }), finding({ detector: 'x' }), finding({ detector: 'z' }), finding({ detector: 'other' })];
-    expect(evaluatePolicy(p, { findings, failedChecks: [] }).reasons).toEqual(['bad: x found (1)', 'bad: z found (2)']);
-  });
-
-  it('counts only findings meeting every condition against minCount', () => {
-    const p = policy([
-      { id: 'many', when: { detectors: ['pii'], minCount: 3, minSeverity: 'high', minConfidence: 0.5 }, then: 'block' },
-      { id: 'rest', then: 'allow' },
-    ]);
-    const strong = finding({ detector: 'pii', severity: 'high', confidence: 0.8 });
-    const decide = (findings: Finding[]) => evaluatePolicy(p, { findings, failedChecks: [] }).rule;
-    expect(decide([strong, strong])).toBe('rest');
-    expect(decide([strong, strong, finding({ detector: 'pii', severity: 'medium', confidence: 0.9 })])).toBe('rest');
-    expect(decide([strong, strong, finding({ detector: 'pii', severity: 'critical', confidence: 0.4 })])).toBe('rest');
-    expect(decide([strong, strong, finding({ detector: 'pii', severity: 'critical', confidence: 0.5 })])).toBe('many');
-  });
-
-  it('orders severities low < medium < high < critical', () => {
-    const p = policy([
-      { id: 'severe', when: { minSeverity: 'high' }, then: 'review' },
-      { id: 'rest', then: 'allow' },
-    ]);
-    const verdictFor = (severity: Finding['severity']) =>
-      evaluatePolicy(p, { findings: [finding({ severity })], failedChecks: [] }).verdict;
-    expect(['low', 'medium', 'high', 'critical'].map((s) => verdictFor(s as Finding['severity']))).toEqual([
-      'allow',
-      'allow',
-      'review',
-      'review',
-    ]);
-    expect(evaluatePolicy(p, { findings: [finding({ severity: 'critical' })], failedChecks: [] }).reasons).toEqual([
-      'severe: 1 finding of high severity or worse',
-    ]);
-  });
-
-  it('uses the rule approvals count for review and 0 otherwise', () => {
-    const p = policy([
-      { id: 'two', when: { minCount: 1 }, then: 'review', approvals: { count: 2 } },
-      { id: 'rest', then: 'allow' },
-    ]);
-    expect(evaluatePolicy(p, { findings: [finding()], failedChecks: [] }).requiredApprovals).toBe(2);
-    expect(evaluatePolicy(p, none).requiredApprovals).toBe(0);
+    expect(evaluatePolicy(p, { findings: [finding()], failedChecks: [] }).requiredApprovals).toEqual({
+      count: 2,
+      groups: ['data-owners', 'security'],
+      distinctGroups: true,
+    });
+    expect(evaluatePolicy(p, none).requiredApprovals).toEqual({ count: 1, groups: [], distinctGroups: false });
+    expect(evaluatePolicy(p, { findings: [], failedChecks: ['dlp'] }).requiredApprovals).toEqual(noApprovals);
   });
 
   it('matches checkFailed: false only when every check finished', () => {
@@ -123,6 +134,46 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(p, { findings: [], failedChecks: ['dlp'] }).rule).toBe('rest');
   });
 
+  describe('allow-list paths', () => {
+    const p = policy(
+      [
+        { id: 'cards', when: { detectors: ['credit_card'] }, then: 'block' },
+        { id: 'rest', then: 'allow' },
+      ],
+      {
+        allow: { paths: ['fixtures/**', '*.sample.csv'] },
+      },
+    );
+
+    it('ignores every finding of an item whose path matches, and says so', () => {
+      expect(evaluatePolicy(p, { findings: cards(2), failedChecks: [], item: { path: 'fixtures/pay/cards.csv', size: 10 } })).toMatchObject(
+        {
+          verdict: 'allow',
+          reasons: ['rest: no earlier rule matched', 'allow-list: 2 finding(s) ignored by path'],
+        },
+      );
+    });
+
+    it('ignores findings in archive members whose path matches, keeping the others', () => {
+      const inMember = (entry: string) => finding({ detector: 'credit_card', location: { entry } });
+      const findings = [inMember('fixtures/a.csv'), inMember('outer.tar!/x.sample.csv'), inMember('real/b.csv')];
+      expect(evaluatePolicy(p, { findings, failedChecks: [], item: { path: 'bundle.zip', size: 10 } })).toMatchObject({
+        verdict: 'block',
+        reasons: ['cards: credit_card found (1)', 'allow-list: 2 finding(s) ignored by path'],
+        matched: [{ detector: 'credit_card', count: 1, distinct: 1 }],
+      });
+    });
+
+    it('never lets an allow-listed path pass a check that could not finish', () => {
+      expect(
+        evaluatePolicy(p, { findings: cards(1), failedChecks: ['patterns'], item: { path: 'fixtures/a.csv', size: 1 } }),
+      ).toMatchObject({
+        verdict: 'block',
+        rule: 'fail-closed',
+      });
+    });
+  });
+
   describe('fails closed', () => {
     const allowAll = policy([{ id: 'allow-all', then: 'allow' }]);
 
@@ -131,7 +182,9 @@ describe('evaluatePolicy', () => {
         verdict: 'block',
         rule: 'fail-closed',
         reasons: ['fail-closed: checks dlp, filetype could not finish, so the item is blocked instead of allowed by rule allow-all'],
-        requiredApprovals: 0,
+        requiredApprovals: noApprovals,
+        matched: [],
+        failedChecks: ['dlp', 'filetype'],
       });
     });
 
@@ -144,20 +197,20 @@ describe('evaluatePolicy', () => {
     });
 
     it('blocks when no rule matches a policy built in code', () => {
-      const p = { rules: [{ id: 'only', when: { detectors: ['x'] }, then: 'allow' as const }] };
+      const p = { rules: [{ id: 'only', when: { detectors: ['jwt'] }, then: 'allow' as const }] };
       expect(evaluatePolicy(p, none)).toMatchObject({ verdict: 'block', rule: 'no-match' });
     });
   });
 
   it('is deterministic: same input, same decision, whatever the order of failed checks', () => {
     const p = policy([
-      { id: 'bad', when: { detectors: ['a', 'b'] }, then: 'block' },
+      { id: 'bad', when: { detectors: ['jwt', 'iban'] }, then: 'block' },
       { id: 'rest', then: 'allow' },
     ]);
-    const input = { findings: [finding({ detector: 'b' }), finding({ detector: 'a' })], failedChecks: [] };
+    const input = { findings: [finding({ detector: 'iban' }), finding({ detector: 'jwt' })], failedChecks: [] };
     const first = evaluatePolicy(p, input);
     expect(evaluatePolicy(p, structuredClone(input))).toEqual(first);
-    expect(first.reasons).toEqual(['bad: a found (1)', 'bad: b found (1)']);
+    expect(first.reasons).toEqual(['bad: jwt found (1)', 'bad: iban found (1)']);
     const allowAll = policy([{ id: 'all', then: 'allow' }]);
     expect(evaluatePolicy(allowAll, { findings: [], failedChecks: ['y', 'x', 'y'] })).toEqual(
       evaluatePolicy(allowAll, { findings: [], failedChecks: ['x', 'y'] }),

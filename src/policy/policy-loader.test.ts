@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AirlockError } from '../errors.js';
-import { loadPolicy } from './policy-loader.js';
+import { listPolicyNames, loadPolicy, loadPolicyRef } from './policy-loader.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -51,10 +51,19 @@ describe('loadPolicy', () => {
     expect(policy.rules.map((r) => [r.id, r.then])).toEqual([
       ['check-failed', 'block'],
       ['dangerous-content', 'block'],
-      ['review-suspicious', 'review'],
+      ['pci-bulk', 'block'],
+      ['classified', 'block'],
+      ['review-sensitive', 'review'],
       ['default-allow', 'allow'],
     ]);
-    expect(policy.rules[2]!.approvals).toEqual({ count: 1 });
+    expect(policy.rules[4]!.approvals).toEqual({ count: 1 });
+  });
+
+  it('loads the strict example policy, with its custom detector, allow-list and sizes in bytes', async () => {
+    const policy = await loadPolicy(path.resolve(import.meta.dirname, '../../policies'), 'strict');
+    expect(policy.detectors?.map((d) => d.id)).toEqual(['employee_id']);
+    expect(policy.allow?.paths).toContain('test-fixtures/**');
+    expect(policy.rules.find((r) => r.id === 'too-large')?.when?.minSize).toBe(2 * 1024 ** 3);
   });
 
   it('requires the last rule to be a catch-all, pointing at its `when`', async () => {
@@ -92,7 +101,7 @@ describe('loadPolicy', () => {
       ),
     );
     expect(problems.map((l) => l.replace(/^.*p\.yaml:/, ''))).toEqual([
-      expect.stringMatching(/^4:38: rules\[0\]\.when\.minSeverty: unknown key \(allowed: detectors, minCount/),
+      expect.stringMatching(/^4:38: rules\[0\]\.when\.minSeverty: unknown key \(allowed: detectors, severities, minSeverity/),
       expect.stringMatching(/^5:5: rules\[0\]\.then: Invalid option/),
       '6:5: rules[1].id: "one" is already used by rules[0]',
       '9:5: rules[1].approvals: only applies to rules with `then: review`',
@@ -134,11 +143,21 @@ describe('loadPolicy', () => {
     expect(problems).toEqual([expect.stringContaining('p.yaml:1:1: name: is "q" but must equal the file name "p"')]);
   });
 
-  it('throws not_found listing the policies available', async () => {
+  it('throws not_found listing the policies available, leaving out test-case files', async () => {
     await writeFile(path.join(dir, 'default.yaml'), lines('name: default', 'rules:', '  - id: all', '    then: allow'));
+    await writeFile(path.join(dir, 'default.cases.yaml'), lines('cases: []'));
     await expect(loadPolicy(dir, 'strict')).rejects.toMatchObject({
       code: 'not_found',
-      message: expect.stringContaining('available: default'),
+      message: expect.stringMatching(/available: default\.$/),
     });
+    expect(await listPolicyNames(dir)).toEqual(['default']);
+    await expect(loadPolicy(dir, 'default.cases')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('loads a policy by file path or by name', async () => {
+    await writeFile(path.join(dir, 'mine.yaml'), lines('name: mine', 'rules:', '  - id: all', '    then: allow'));
+    expect((await loadPolicyRef(dir, path.join(dir, 'mine.yaml'))).name).toBe('mine');
+    expect((await loadPolicyRef(dir, 'mine')).name).toBe('mine');
+    await expect(loadPolicyRef(dir, path.join(dir, 'other.yaml'))).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -30,6 +30,11 @@ export class StagingArea {
     return path.join(this.root, safeId(ticketId));
   }
 
+  /** The staged file itself, for inspection that needs random access (opening a zip). Read-only use. */
+  pathOf(ticketId: string, itemId: string): string {
+    return this.itemPath(ticketId, itemId);
+  }
+
   private itemPath(ticketId: string, itemId: string): string {
     return path.join(this.ticketDir(ticketId), safeId(itemId));
   }
