@@ -48,7 +48,9 @@ export interface StreamInfo {
 /**
  * A scanner receives a stream's bytes in order, in chunks of any size. A value split across two chunks
  * must still be found exactly once; the scanner keeps at most a bounded tail between chunks, so memory
- * does not grow with the stream. `end` is called once, after the last chunk.
+ * does not grow with the stream. `end` is called once, after the last chunk. A chunk is only lent for
+ * the duration of `write`: the inspector reuses its memory for the next read, so a scanner copies
+ * whatever it keeps.
  */
 export interface ContentScanner {
   write(chunk: Buffer): void;

@@ -39,11 +39,17 @@ export const MAX_MARKINGS_PER_STREAM = 100;
  * UTF-16 text is not read). Case-sensitive on purpose: "secret" in prose and "Confidential" in a sentence
  * are not markings. `TOP SECRET` may be written with up to 8 blanks or a hyphen between the words and
  * counts once, as TOP SECRET, never also as SECRET. Whole words are checked on the bytes around a hit, so
- * accented letters and digits count as word characters too. Between chunks it keeps a few dozen bytes.
+ * accented letters and digits count as word characters too. Between chunks it keeps a few dozen bytes
+ * and one reused buffer.
  */
 export class MarkingScanner implements ContentScanner {
-  /** Undecided bytes from the previous chunk (with a little context before them). */
-  #carry: Buffer = Buffer.alloc(0);
+  /**
+   * Reused for every chunk: the undecided bytes of the previous chunk (with a little context before
+   * them) at its front, then the new chunk copied in. No allocation per chunk.
+   */
+  #window: Buffer = Buffer.allocUnsafeSlow(128 * 1024);
+  /** Bytes of `#window` carried over from the previous chunk. */
+  #carryLength = 0;
   /** Stream offset of the first byte of `#carry`. */
   #carryStart = 0;
   /** Window index (in the next window) from which hits are still undecided. */
@@ -58,19 +64,27 @@ export class MarkingScanner implements ContentScanner {
   ) {}
 
   write(chunk: Buffer): void {
-    const window = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
-    const decideTo = Math.max(this.#pendingFrom, window.length - HOLD_BACK);
+    const length = this.#carryLength + chunk.length;
+    if (length > this.#window.length) {
+      const grown = Buffer.allocUnsafeSlow(length);
+      this.#window.copy(grown, 0, 0, this.#carryLength);
+      this.#window = grown;
+    }
+    chunk.copy(this.#window, this.#carryLength);
+    const window = this.#window.subarray(0, length);
+    const decideTo = Math.max(this.#pendingFrom, length - HOLD_BACK);
     this.#scan(window, this.#pendingFrom, decideTo);
     const keepFrom = Math.max(0, decideTo - KEEP_BEFORE);
     this.#linesBefore += countNewlines(window, 0, keepFrom);
-    this.#carry = Buffer.from(window.subarray(keepFrom));
+    this.#window.copyWithin(0, keepFrom, length);
+    this.#carryLength = length - keepFrom;
     this.#carryStart += keepFrom;
     this.#pendingFrom = decideTo - keepFrom;
   }
 
   end(): Finding[] {
-    this.#scan(this.#carry, this.#pendingFrom, this.#carry.length);
-    this.#carry = Buffer.alloc(0);
+    this.#scan(this.#window.subarray(0, this.#carryLength), this.#pendingFrom, this.#carryLength);
+    this.#carryLength = 0;
     return this.#findings;
   }
 

@@ -27,7 +27,8 @@ export class SensitivityLabelScanner implements ContentScanner {
   write(chunk: Buffer): void {
     const room = MAX_CUSTOM_PROPERTIES_BYTES - this.#length;
     if (room <= 0) return;
-    const kept = chunk.subarray(0, room);
+    // Copied: a chunk is only lent for the duration of `write` (see ContentScanner).
+    const kept = Buffer.from(chunk.subarray(0, room));
     this.#chunks.push(kept);
     this.#length += kept.length;
   }

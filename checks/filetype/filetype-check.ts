@@ -55,7 +55,7 @@ export class FiletypeCheck implements Check {
     return {
       write(chunk) {
         if (length >= MEMBER_SAMPLE_BYTES) return;
-        head.push(chunk.subarray(0, MEMBER_SAMPLE_BYTES - length));
+        head.push(Buffer.from(chunk.subarray(0, MEMBER_SAMPLE_BYTES - length)));
         length += Math.min(chunk.length, MEMBER_SAMPLE_BYTES - length);
       },
       end: () => {
