@@ -170,11 +170,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(
       `airlock ${name}: ${failure.message}${failure.code === 'internal_error' ? ' (run with --verbose for details)' : ''}\n`,
     );
-    return failure.code === 'invalid_input' || failure.code === 'not_found' ? 2 : 1;
+    return USAGE_CODES.has(failure.code) ? 2 : 1;
   } finally {
     ctx.logger.flush?.();
   }
 }
+
+/** Errors that mean the command was called wrongly (a bad argument, an unknown name, an invalid file): exit 2. */
+const USAGE_CODES: ReadonlySet<string> = new Set(['invalid_input', 'not_found', 'policy_invalid', 'pipeline_invalid']);
 
 function usageFailure(message: string): number {
   process.stderr.write(`airlock: ${message}\n\n${USAGE}`);

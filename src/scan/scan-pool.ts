@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { AirlockError, type ErrorCode } from '../errors.js';
 import { IS_COMPILED } from '../package-root.js';
 import type { ScanLine } from './scan-line.js';
 import type { ScanSettingsSource } from './scan-settings.js';
@@ -65,10 +66,19 @@ async function startWorkers(source: ScanSettingsSource, jobs: number) {
       resourceLimits: WORKER_LIMITS,
     });
     const slot: WorkerSlot = { worker, pending: 0 };
-    await new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.once('message', (hello: { ready: boolean; code?: ErrorCode; message?: string }) =>
+          hello.ready
+            ? resolve()
+            : reject(new AirlockError(hello.code ?? 'internal_error', hello.message ?? 'A scan worker could not start.')),
+        );
+      });
+    } catch (error) {
+      await Promise.all([worker, ...slots.map((s) => s.worker)].map((w) => w.terminate()));
+      throw error;
+    }
     worker.on('message', (message: { seq: number; line?: ScanLine; error?: string }) => {
       const target = targetsBySeq.get(message.seq)!;
       targetsBySeq.delete(message.seq);

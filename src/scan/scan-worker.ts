@@ -8,7 +8,15 @@ import type { ScanTarget } from './scan-targets.js';
 
 const port = parentPort;
 if (!port) throw new Error('scan-worker.ts runs as a worker thread only.');
-const settings = await createScanSettings(workerData as ScanSettingsSource);
+let settings: Awaited<ReturnType<typeof createScanSettings>>;
+try {
+  settings = await createScanSettings(workerData as ScanSettingsSource);
+} catch (error) {
+  // An invalid policy or detector: reported to the main thread as our error, with its code intact.
+  const failure = coerceError(error);
+  port.postMessage({ ready: false, code: failure.code, message: failure.message });
+  process.exit(0);
+}
 
 port.on('message', (message: { seq: number; target: ScanTarget }) => {
   scanFile(message.target, settings).then(
