@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Check } from '../checks/check.js';
-import { filetypeCheck } from '../checks/filetype/index.js';
 import type { Connector } from '../connectors/connector.js';
 import { createConnector } from '../connectors/index.js';
+import { createChecks } from '../checks/index.js';
 import type { ResolvedPipeline } from '../src/engine/resolved-pipeline.js';
 import { TicketProcessor } from '../src/engine/ticket-processor.js';
 import { evaluatePolicy } from '../src/policy/evaluate-policy.js';
@@ -37,7 +37,7 @@ export interface HarnessOptions {
 
 /**
  * A real engine on a temporary inbox/outbox: the local connector, the default policy from
- * `policies/`, real staging, and the given checks (the file-type check by default).
+ * `policies/`, real staging, and the given checks (all of them by default).
  */
 export async function createEngineHarness(store: TestStore, options: HarnessOptions = {}): Promise<EngineHarness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'airlock-engine-'));
@@ -54,7 +54,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     selector: {},
     destinationKind: 'local',
     destination: (options.wrapDestination ?? ((c) => c))(createConnector({ kind: 'local', root: outbox }, context)),
-    checks: options.checks ?? [filetypeCheck],
+    checks: options.checks ?? createChecks(['filetype', 'patterns', 'dlp']),
     deliveryMode: 'per-item',
     policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },
     close: async () => {},

@@ -158,6 +158,38 @@ describe(`ticket processor (${backendName})`, () => {
     expect((await readdir(h.outbox)).sort()).toEqual(['a.txt', 'photo.png']);
   });
 
+  it('inspects content: one card number waits for approval, ten distinct ones block, and no value reaches the database whole', async () => {
+    const cards = [
+      '4539148803436467',
+      '4716108999716531',
+      '5555555555554444',
+      '5105105105105100',
+      '4111111111111111',
+      '4012888888881881',
+      '378282246310005',
+      '371449635398431',
+      '6011111111111117',
+      '3530111333300000',
+    ];
+    const h = await harness();
+    await writeFile(path.join(h.inbox, 'one.csv'), `name,card\nalice,${cards[0]}\n`);
+    const review = await h.submit('per-item');
+    expect((await h.processor.process(review)).state).toBe('awaiting_approval');
+
+    const h2 = await harness();
+    await writeFile(path.join(h2.inbox, 'bulk.csv'), cards.map((c, i) => `p${i},${c}`).join('\n'));
+    const blocked = await h2.submit('per-item');
+    expect((await h2.processor.process(blocked)).state).toBe('blocked');
+    const [item] = await listItems(store.db, blocked);
+    expect(item).toMatchObject({ verdict: 'block', rule: 'pci-bulk' });
+    const stored = await store.db.selectFrom('findings').selectAll().where('ticket_id', '=', blocked).execute();
+    expect(stored).toHaveLength(10);
+    expect(new Set(stored.map((f) => f.value_key)).size).toBe(10);
+    expect(stored[0]?.trace).toMatchObject({ validator: 'luhn' });
+    const dump = JSON.stringify({ stored, items: await listItems(store.db, blocked), events: await listEvents(store.db, blocked) });
+    for (const card of cards) expect(dump).not.toContain(card);
+  });
+
   it('a missing source root fails the ticket with a reason naming it', async () => {
     const h = await harness();
     const { rm } = await import('node:fs/promises');
