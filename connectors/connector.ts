@@ -29,6 +29,13 @@ export interface Connector {
    */
   write(path: string, data: Readable, options?: WriteOptions): Promise<WriteResult>;
 
+  /**
+   * Called by the engine for a source item once its delivery has been verified, to apply the source's
+   * configured `after` handling (`keep`, `delete`, `move:<prefix>`). Never called before verification;
+   * must be safe to call twice (a crash between the two steps repeats it). Optional: keep by default.
+   */
+  afterDelivered?(path: string): Promise<void>;
+
   /** A description for logs and the UI: kind and location, never a credential. */
   describe(): ConnectorDescription;
 
