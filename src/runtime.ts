@@ -7,6 +7,7 @@ import type { PipelineResolver } from './engine/resolved-pipeline.js';
 import { TicketProcessor } from './engine/ticket-processor.js';
 import { TicketQueue } from './jobs/ticket-queue.js';
 import type { Logger } from './log/logger.js';
+import { loadMasterKey } from './staging/master-key.js';
 import { StagingArea } from './staging/staging-area.js';
 
 /** Everything a running Airlock process holds, wired once; the CLI and the server are shells over it. */
@@ -35,7 +36,8 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(storeConfigFrom(config));
-  const staging = new StagingArea(config.stagingDir);
+  const masterKey = await loadMasterKey({ envValue: config.masterKey, keyFile: config.masterKeyFile, dataDir: config.dataDir });
+  const staging = new StagingArea(config.stagingDir, masterKey);
   const resolvePipeline = createPipelineResolver({
     pipelinesDir: config.pipelinesDir,
     policiesDir: config.policiesDir,
@@ -49,6 +51,7 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     logger,
     checkTimeoutMs: config.checkTimeoutMs,
     limits: config.limits,
+    itemConcurrency: config.itemConcurrency,
     actor,
   });
   let queue: TicketQueue | undefined;

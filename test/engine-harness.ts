@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
   const outbox = path.join(dir, 'outbox');
   await mkdir(inbox);
   await mkdir(outbox);
-  const staging = new StagingArea(path.join(dir, 'staging'));
+  const staging = new StagingArea(path.join(dir, 'staging'), randomBytes(32));
   const policy = await loadPolicy(path.join(REPO, 'policies'), 'default');
   const context = { baseDir: dir, resolveSecret: async () => '' };
   const resolvePipeline = async (name: string): Promise<ResolvedPipeline> => ({
@@ -66,6 +67,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     logger: pino({ level: 'silent' }),
     checkTimeoutMs: options.checkTimeoutMs ?? 10_000,
     limits: DEFAULT_LIMITS,
+    itemConcurrency: 3,
     actor: 'worker:test',
   });
   return {

@@ -14,6 +14,9 @@ const envSchema = z.object({
   AIRLOCK_PIPELINES_DIR: z.string().min(1).default('./pipelines'),
   AIRLOCK_POLICIES_DIR: z.string().min(1).default('./policies'),
   AIRLOCK_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  AIRLOCK_MASTER_KEY: z.string().min(1).optional(),
+  AIRLOCK_MASTER_KEY_FILE: z.string().min(1).optional(),
+  AIRLOCK_ITEM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
   AIRLOCK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -40,6 +43,10 @@ export interface AirlockConfig {
   readonly checkTimeoutMs: number;
   /** Bounds on opening archives and documents during inspection. */
   readonly limits: InspectionLimits;
+  /** Base64 of the 32-byte key wrapping each ticket's staging key (from AIRLOCK_MASTER_KEY); never logged. */
+  readonly masterKey: string | undefined;
+  readonly masterKeyFile: string | undefined;
+  readonly itemConcurrency: number;
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
   readonly workerConcurrency: number;
@@ -70,6 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxExpandedBytes: e.AIRLOCK_ARCHIVE_MAX_EXPANDED_BYTES,
       maxEntries: e.AIRLOCK_ARCHIVE_MAX_ENTRIES,
     }),
+    masterKey: e.AIRLOCK_MASTER_KEY,
+    masterKeyFile: e.AIRLOCK_MASTER_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.AIRLOCK_MASTER_KEY_FILE),
+    itemConcurrency: e.AIRLOCK_ITEM_CONCURRENCY,
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,
     workerConcurrency: e.AIRLOCK_WORKER_CONCURRENCY,

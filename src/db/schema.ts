@@ -33,6 +33,8 @@ export interface TicketsTable {
   created_at: Generated<Date>;
   updated_at: Timestamp;
   finished_at: Date | null;
+  /** Latest transfer progress: phase, files and bytes done and total. */
+  progress: ColumnType<Record<string, unknown> | null, string | undefined, string>;
 }
 
 export interface TicketEventsTable {

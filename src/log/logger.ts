@@ -12,6 +12,8 @@ const REDACT_PATHS = [
   'secretAccessKey',
   'privateKey',
   'passphrase',
+  'masterKey',
+  '*.masterKey',
   '*.password',
   '*.secret',
   '*.token',
