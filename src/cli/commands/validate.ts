@@ -1,6 +1,7 @@
 import { loadPipelines } from '../../pipelines/pipeline-loader.js';
 import { loadPolicy } from '../../policy/policy-loader.js';
 import { resolveChecks } from '../../../checks/index.js';
+import { createConnector } from '../../../connectors/index.js';
 import { coerceError } from '../../errors.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -18,6 +19,15 @@ export async function validateCommand(ctx: CliContext): Promise<number> {
       resolveChecks(pipeline.checks);
     } catch (error) {
       problems.push(`${pipeline.file}: checks: ${coerceError(error).message}`);
+    }
+    // Builds each connector from its settings (nothing connects, no secret is read) to catch bad settings now.
+    const context = { baseDir: pipeline.dir, resolveSecret: () => Promise.reject(new Error('not resolved while validating')) };
+    for (const side of ['source', 'destination'] as const) {
+      try {
+        await createConnector(pipeline[side], context).close?.();
+      } catch (error) {
+        problems.push(`${pipeline.file}: ${side}: ${coerceError(error).message}`);
+      }
     }
   }
   for (const name of [...policies].sort()) {
