@@ -13,6 +13,7 @@ export {
   INSECURE_ACCEPT_ANY_HOST_KEY,
   sftpConnectorConfigSchema,
   type CreateSftpClient,
+  type SftpChannel,
   type SftpClient,
   type SftpConnectOptions,
   type SftpConnectorConfig,

@@ -50,6 +50,8 @@ describe('sftp connector settings', () => {
     expect(problem({ privateKey: 'k', root: '/a/../b' })).toContain('root:');
     expect(problem({ privateKey: 'k', after: 'move:../x' })).toContain('after');
     expect(problem({ privateKey: 'k', after: 'archive' })).toContain('after');
+    expect(problem({ privateKey: 'k', after: 'move:/done' })).toContain('after: move: must name a folder relative to the root');
+    expect(problem({ privateKey: 'k', after: 'move:./' })).toContain('after: move: must name a folder, not the root');
     expect(problem({ privateKey: 'k', prot: 22 })).toContain('"prot"');
   });
 });

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
-import { INLINE_SECRET_MESSAGE, isSecretRef, secretRef } from '../../src/config/secret-ref.js';
+import { isSecretRef, secretRef } from '../../src/config/secret-ref.js';
 
 /** `SHA256:` and the unpadded base64 of a SHA-256 digest, as `ssh-keygen -l -E sha256` prints it. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -12,7 +12,8 @@ const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
  */
 export const INSECURE_ACCEPT_ANY_HOST_KEY = 'insecure-accept-any';
 
-const HOST_KEY_MESSAGE = `must be the server's host key fingerprint "SHA256:<base64>" (ssh-keyscan -p <port> <host> | ssh-keygen -lf - -E sha256)`;
+const HOST_KEY_MESSAGE =
+  'must be the server\'s host key fingerprint "SHA256:<base64>", as `ssh-keygen -lf <host key>.pub` prints it; get it from the server\'s administrator';
 
 /** A remote folder path: no NUL, no backslash, no `..` segment. */
 const remoteDir = z
@@ -30,7 +31,7 @@ const privateKeyPath = z
   .min(1, 'must name a key file')
   .refine(
     (value) => !value.includes('-----BEGIN') && !/[\r\n\0]/.test(value),
-    `must be a path to the key file; it ${INLINE_SECRET_MESSAGE}`,
+    'must be a path to the key file or a ${file:…} reference, not the key itself',
   )
   .refine(
     (value) => !value.startsWith('${') || (isSecretRef(value) && value.startsWith('${file:')),
@@ -38,16 +39,23 @@ const privateKeyPath = z
   );
 
 /** What `afterDelivered` does with a source file: `keep`, `delete`, or `move:<folder relative to root>`. */
-const afterSetting = z.union([
-  z.literal('keep').transform(() => ({ action: 'keep' }) as const),
-  z.literal('delete').transform(() => ({ action: 'delete' }) as const),
-  z
-    .string()
-    .regex(/^move:./, 'must be keep, delete or move:<folder>')
-    .transform((value) => value.slice('move:'.length).replace(/^\/+|\/+$/g, ''))
-    .pipe(remoteDir.refine((dir) => !dir.startsWith('/'), 'move: must name a folder relative to the root'))
-    .transform((dir) => ({ action: 'move', dir }) as const),
-]);
+const afterSetting = z.string().transform((value, ctx) => {
+  if (value === 'keep') return { action: 'keep' } as const;
+  if (value === 'delete') return { action: 'delete' } as const;
+  const dir = value.startsWith('move:') ? value.slice('move:'.length).replace(/\/+$/, '') : undefined;
+  const problem = dir === undefined ? 'must be keep, delete or move:<folder>' : moveFolderProblem(dir);
+  if (problem === undefined && dir !== undefined) return { action: 'move', dir } as const;
+  ctx.addIssue({ code: 'custom', message: problem ?? 'is invalid' });
+  return z.NEVER;
+});
+
+function moveFolderProblem(dir: string): string | undefined {
+  const segments = dir.split('/');
+  if (dir.startsWith('/')) return 'move: must name a folder relative to the root';
+  if (/[\0\\]/.test(dir) || segments.includes('..')) return 'move: must not contain "..", a NUL byte or a backslash';
+  if (segments.every((segment) => segment === '' || segment === '.')) return 'move: must name a folder, not the root';
+  return undefined;
+}
 
 /**
  * Settings of an `sftp` connector, as written in a pipeline file. Exactly one of `privateKey` and `password`

@@ -9,7 +9,7 @@ import { resolveSecret } from '../../src/config/secret-ref.js';
 import { startSshd, type SshdServer } from '../../test/servers/sshd-server.js';
 import type { Connector, ConnectorContext, ListedItem } from '../connector.js';
 import { runConnectorContract } from '../connector.case.test.js';
-import { createSftpClient, createSftpConnector, sftpConnectorFactory } from './index.js';
+import { createSftpClient, createSftpConnector, sftpConnectorFactory, type SftpClient } from './index.js';
 
 /** One sshd for this file; each test gets its own root folder below the server's. */
 let shared: Promise<SshdServer> | undefined;
@@ -24,8 +24,14 @@ function contextWith(env: Record<string, string> = {}): ConnectorContext {
   return { baseDir: '/', resolveSecret: (ref) => resolveSecret(ref, { env, baseDir: '/' }) };
 }
 
-/** A connector on `server` rooted at `root`, counting the SSH connections it opens. */
-function connect(server: SshdServer, root: string, settings: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+/** A connector on `server` rooted at `root`, counting the SSH connections it opens; `adapt` may alter each client. */
+function connect(
+  server: SshdServer,
+  root: string,
+  settings: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+  adapt: (client: SftpClient) => SftpClient = (client) => client,
+) {
   const config = sftpConnectorFactory.parseConfig({
     host: server.host,
     port: server.port,
@@ -40,7 +46,7 @@ function connect(server: SshdServer, root: string, settings: Record<string, unkn
     retry: FAST_RETRY,
     createClient: (callbacks) => {
       counter.connections++;
-      return createSftpClient(callbacks);
+      return adapt(createSftpClient(callbacks));
     },
   });
   return { connector, counter };
@@ -178,6 +184,20 @@ describe('SftpConnector against OpenSSH', () => {
     await connector.close();
   });
 
+  it('falls back to a plain rename without posix-rename, and then refuses to replace an existing file', async () => {
+    const withoutPosixRename = (client: SftpClient): SftpClient =>
+      Object.assign(client, { posixRename: () => Promise.reject(new Error('posixRename: Server does not support this extended request')) });
+    const { connector } = connect(box.server, box.root, {}, {}, withoutPosixRename);
+    await connector.write('new.txt', Readable.from([Buffer.from('first')]));
+    await expect(connector.write('new.txt', Readable.from([Buffer.from('second')]))).rejects.toMatchObject({
+      code: 'connector_failed',
+      message: expect.stringContaining('posix-rename@openssh.com'),
+    });
+    expect(await readFile(join(box.root, 'new.txt'), 'utf8')).toBe('first');
+    expect(await readdir(box.root)).toEqual(['new.txt']);
+    await connector.close();
+  });
+
   it('refuses to open a folder as a file', async () => {
     await mkdir(join(box.root, 'dir'));
     await expect(box.connector.open('dir')).rejects.toMatchObject({ code: 'connector_failed', message: expect.stringContaining('"dir"') });
@@ -221,6 +241,14 @@ describe('SftpConnector against OpenSSH', () => {
     }
     expect(await listPaths(box.connector)).toEqual(['big.bin']);
     expect(box.counter.connections).toBe(1);
+  });
+
+  it('fails with the source error, without crashing, when the source breaks while connecting', async () => {
+    const failure = new Error('source broke early');
+    const source = new Readable({ read() {} });
+    process.nextTick(() => source.destroy(failure));
+    await expect(box.connector.write('early/x.bin', source)).rejects.toBe(failure);
+    expect(await listPaths(box.connector)).toEqual([]);
   });
 
   it('shares one connection across operations', async () => {

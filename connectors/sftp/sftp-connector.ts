@@ -98,7 +98,7 @@ export class SftpConnector implements Connector {
             )
           : sftpFailure(error, this.#location, 'reading', path);
       const options = { chunkBytes: SFTP_CHUNK_BYTES, concurrency: this.#config.concurrency, translate };
-      return session.track(new SftpReadStream(channel, handle, size, options));
+      return session.track(new SftpReadStream(channel, handle, size, options), translate);
     });
   }
 
@@ -111,6 +111,9 @@ export class SftpConnector implements Connector {
     const { signal } = options;
     let temp: string | undefined;
     let session: SftpSession | undefined;
+    // Listening from the start: a source failing while the connection is made must not go unhandled.
+    let origin: 'source' | 'sink' | undefined;
+    data.once('error', () => (origin ??= 'source'));
     try {
       signal?.throwIfAborted();
       const segments = this.#paths.segments(path, false);
@@ -129,8 +132,6 @@ export class SftpConnector implements Connector {
       const highWaterMark = SFTP_CHUNK_BYTES * this.#config.concurrency; // buffered chunks go out together: the requests in flight
       const sink = session.track(session.client.createWriteStream(temp, { flags: 'wx', mode: 0o640, highWaterMark }));
       const closed = remoteClosed(sink);
-      let origin: 'source' | 'sink' | undefined;
-      data.once('error', () => (origin ??= 'source'));
       sink.once('error', () => (origin ??= 'sink'));
       try {
         await pipeline(data, meter, sink, { signal });

@@ -10,6 +10,9 @@ export type SftpFailureKind = 'missing' | 'denied' | 'transient' | 'auth' | 'cre
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
 
+/** `code` of the error a session fails its operations and streams with when its connection ends. */
+export const CONNECTION_CLOSED = 'ERR_SFTP_CONNECTION_CLOSED';
+
 /** Codes of a connection that dropped or could not be made: worth another attempt on a new connection. */
 const TRANSIENT_CODES = new Set<unknown>([
   'ECONNRESET', // the peer reset the TCP connection
@@ -22,6 +25,7 @@ const TRANSIENT_CODES = new Set<unknown>([
   'ENETDOWN', // local network down
   'EAI_AGAIN', // DNS temporarily failed
   'ERR_NOT_CONNECTED', // ssh2-sftp-client: "No SFTP connection available" after a drop
+  CONNECTION_CLOSED, // our session noticed its connection end
   6, // SSH_FX_NO_CONNECTION
   7, // SSH_FX_CONNECTION_LOST
 ]);

@@ -78,14 +78,22 @@ export class SftpPaths {
 
 /**
  * Renames `from` over `to` atomically (`posix-rename@openssh.com`). Without that extension only a rename
- * onto a free name is atomic, so a plain rename is all that is tried: it fails when `to` exists.
+ * onto a free name is atomic, so a plain rename is all that is tried: replacing an existing file then fails.
  */
 export async function replaceAtomically(session: SftpSession, from: string, to: string): Promise<void> {
+  const { client } = session;
   try {
-    await session.client.posixRename(from, to);
+    await client.posixRename(from, to);
+    return;
   } catch (error) {
     if (!/does not support/i.test(String((error as Error | undefined)?.message))) throw error;
-    await session.client.rename(from, to);
+  }
+  try {
+    await client.rename(from, to);
+  } catch (error) {
+    if ((await client.exists(to)) === false) throw error;
+    const message = `SFTP server cannot replace ${to} atomically (it lacks the posix-rename@openssh.com extension); remove the existing file first.`;
+    throw new AirlockError('connector_failed', message, { cause: error });
   }
 }
 

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { finished, type Readable, type Writable } from 'node:stream';
 import { AirlockError } from '../../src/errors.js';
 import { INSECURE_ACCEPT_ANY_HOST_KEY, type CreateSftpClient, type SftpChannel, type SftpClient } from './sftp-connector-config.js';
-import { sftpFailure } from './sftp-errors.js';
+import { CONNECTION_CLOSED, sftpFailure } from './sftp-errors.js';
 
 export interface SftpCredentials {
   privateKey?: string;
@@ -42,18 +42,18 @@ export class SftpSession {
   /** The root's canonical path on this server, set by the connector once it has checked the root exists. */
   realRoot = '';
   readonly #socket: Socket;
-  readonly #location: string;
-  readonly #streams = new Set<Readable | Writable>();
-  readonly #dropped: Promise<never>;
-  #drop!: (error: AirlockError) => void;
+  /** Streams in use, each with how to word the failure it gets when the connection drops. */
+  readonly #streams = new Map<Readable | Writable, (error: Error) => Error>();
+  /**
+   * Rejecters of the operations `guard` waits on. A set rather than a race against one shared promise,
+   * which would keep a reaction per settled operation alive for as long as the connection lasts.
+   */
+  readonly #waiters = new Set<(error: Error) => void>();
   #isClosed = false;
 
-  private constructor(client: SftpClient, socket: Socket, location: string) {
+  private constructor(client: SftpClient, socket: Socket) {
     this.client = client;
     this.#socket = socket;
-    this.#location = location;
-    this.#dropped = new Promise<never>((_, reject) => (this.#drop = reject));
-    this.#dropped.catch(() => undefined);
     const onGone = (): void => this.#markClosed();
     client.on('close', onGone);
     client.on('end', onGone);
@@ -73,7 +73,7 @@ export class SftpSession {
     const client = options.createClient({ error: () => undefined, end: () => undefined, close: () => undefined });
     // Prepended, so it sees ssh2's own error (with its `level`) before the library rewraps it.
     client.on('error', (error) => (lastError = error));
-    const session = new SftpSession(client, socket, options.location);
+    const session = new SftpSession(client, socket);
     const connecting = client.connect({
       sock: socket,
       username: options.username,
@@ -112,19 +112,28 @@ export class SftpSession {
     return this.#isClosed;
   }
 
-  /** Settles like `operation`, or rejects with `connector_unreachable` if the connection drops first. */
+  /** Settles like `operation`, or rejects with a `CONNECTION_CLOSED` error if the connection drops first. */
   guard<T>(operation: Promise<T>): Promise<T> {
-    operation.catch(() => undefined);
-    return Promise.race([operation, this.#dropped]);
+    if (this.#isClosed) {
+      operation.catch(() => undefined);
+      return Promise.reject(connectionClosed());
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.add(reject);
+      operation.then(resolve, reject).finally(() => this.#waiters.delete(reject));
+    });
   }
 
-  /** Destroys `stream` with `connector_unreachable` if the connection drops while it is in use. */
-  track<S extends Readable | Writable>(stream: S): S {
+  /**
+   * Destroys `stream` if the connection drops while it is in use, with a `CONNECTION_CLOSED` error passed
+   * through `translate` (so a caller's stream fails with an AirlockError naming its path).
+   */
+  track<S extends Readable | Writable>(stream: S, translate: (error: Error) => Error = (error) => error): S {
     if (this.#isClosed) {
-      stream.destroy(this.#dropError());
+      stream.destroy(translate(connectionClosed()));
       return stream;
     }
-    this.#streams.add(stream);
+    this.#streams.set(stream, translate);
     finished(stream, () => this.#streams.delete(stream));
     return stream;
   }
@@ -143,15 +152,16 @@ export class SftpSession {
   #markClosed(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    const error = this.#dropError();
-    this.#drop(error);
-    for (const stream of this.#streams) stream.destroy(error);
+    for (const reject of this.#waiters) reject(connectionClosed());
+    this.#waiters.clear();
+    for (const [stream, translate] of this.#streams) stream.destroy(translate(connectionClosed()));
     this.#streams.clear();
   }
+}
 
-  #dropError(): AirlockError {
-    return new AirlockError('connector_unreachable', `The SFTP connection to ${this.#location} closed during the operation; retry later.`);
-  }
+/** What guarded operations and tracked streams fail with when their connection ends; `sftp-errors.ts` deems it transient. */
+function connectionClosed(): Error {
+  return Object.assign(new Error('The SFTP connection closed.'), { code: CONNECTION_CLOSED });
 }
 
 /** `SHA256:` + unpadded base64 of the SHA-256 of the raw host key blob: what `ssh-keygen -l` prints. */

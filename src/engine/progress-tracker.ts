@@ -55,7 +55,13 @@ export class ProgressTracker {
     const now = Date.now();
     if (!force && now - this.#lastPersist < PERSIST_EVERY_MS) return;
     this.#lastPersist = now;
-    const progress = { phase: event.phase, filesDone: event.filesDone, filesTotal: event.filesTotal, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal };
+    const progress = {
+      phase: event.phase,
+      filesDone: event.filesDone,
+      filesTotal: event.filesTotal,
+      bytesDone: event.bytesDone,
+      bytesTotal: event.bytesTotal,
+    };
     // Chained, so writes land in order and a slow one never overtakes a newer one.
     this.#persisting = this.#persisting
       .then(() =>
