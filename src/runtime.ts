@@ -7,8 +7,9 @@ import type { PipelineResolver } from './engine/resolved-pipeline.js';
 import { TicketProcessor } from './engine/ticket-processor.js';
 import { TicketQueue } from './jobs/ticket-queue.js';
 import type { Logger } from './log/logger.js';
+import { createStagingArea } from './staging/create-staging-area.js';
 import { loadMasterKey } from './staging/master-key.js';
-import { StagingArea } from './staging/staging-area.js';
+import type { StagingArea } from './staging/staging-area.js';
 
 /** Everything a running Airlock process holds, wired once; the CLI and the server are shells over it. */
 export interface Runtime {
@@ -37,7 +38,7 @@ export interface RuntimeOptions {
 export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(storeConfigFrom(config));
   const masterKey = await loadMasterKey({ envValue: config.masterKey, keyFile: config.masterKeyFile, dataDir: config.dataDir });
-  const staging = new StagingArea(config.stagingDir, masterKey);
+  const staging = createStagingArea(config, masterKey);
   const resolvePipeline = createPipelineResolver({
     pipelinesDir: config.pipelinesDir,
     policiesDir: config.policiesDir,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
+import { parseS3StagingLocation, type S3StagingLocation } from '../staging/staging-location.js';
 
 /** Every environment variable Airlock reads, with its default. The README's configuration table mirrors this. */
 const envSchema = z.object({
@@ -11,6 +12,18 @@ const envSchema = z.object({
     .optional(),
   AIRLOCK_DATA_DIR: z.string().min(1).default('./.airlock'),
   AIRLOCK_STAGING_DIR: z.string().min(1).optional(),
+  AIRLOCK_STAGING: z
+    .string()
+    .min(1)
+    .transform((value, ctx) => {
+      try {
+        return parseS3StagingLocation(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   AIRLOCK_PIPELINES_DIR: z.string().min(1).default('./pipelines'),
   AIRLOCK_POLICIES_DIR: z.string().min(1).default('./policies'),
   AIRLOCK_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
@@ -38,6 +51,8 @@ export interface AirlockConfig {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly stagingDir: string;
+  /** Shared S3 staging (`AIRLOCK_STAGING=s3://bucket/prefix`); absent means the local `stagingDir`. */
+  readonly stagingS3: S3StagingLocation | undefined;
   readonly pipelinesDir: string;
   readonly policiesDir: string;
   readonly checkTimeoutMs: number;
@@ -68,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL,
     dataDir,
     stagingDir: path.resolve(cwd, e.AIRLOCK_STAGING_DIR ?? path.join(dataDir, 'staging')),
+    stagingS3: e.AIRLOCK_STAGING === undefined ? undefined : Object.freeze(e.AIRLOCK_STAGING),
     pipelinesDir: path.resolve(cwd, e.AIRLOCK_PIPELINES_DIR),
     policiesDir: path.resolve(cwd, e.AIRLOCK_POLICIES_DIR),
     checkTimeoutMs: e.AIRLOCK_CHECK_TIMEOUT_MS,

@@ -3,13 +3,33 @@ import { AirlockError } from '../errors.js';
 import { HEADER_BYTES, TAG_BYTES, integrityError, openChunk, parseHeader, type DataKey, type FileSeal } from './encrypted-file-format.js';
 
 /**
+ * Random access to stored ciphertext bytes: a local file, or an object store serving byte ranges. `read` may
+ * return fewer bytes than asked only at the end of the data.
+ */
+export interface RandomAccessSource {
+  size(): Promise<number>;
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** A local file as a RandomAccessSource. */
+export async function openFileSource(path: string): Promise<RandomAccessSource> {
+  const handle = await open(path, 'r');
+  return {
+    size: async () => (await handle.stat()).size,
+    read: (position, length) => readFromHandle(handle, position, length),
+    close: () => handle.close(),
+  };
+}
+
+/**
  * Random access to the plaintext of a sealed file. Opening reads the header and authenticates the final
  * chunk, so `size` is the sealed size and a file cut or extended is refused before any read; each read then
  * decrypts and authenticates only the chunks covering its range.
  */
 export class EncryptedFileReader {
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly source: RandomAccessSource,
     private readonly file: FileSeal,
     private readonly finalIndex: number,
     private readonly finalPlaintext: Buffer,
@@ -18,9 +38,13 @@ export class EncryptedFileReader {
   ) {}
 
   static async open(path: string, key: DataKey, options: { context: string }): Promise<EncryptedFileReader> {
-    const handle = await open(path, 'r');
+    return EncryptedFileReader.fromSource(await openFileSource(path), key, options);
+  }
+
+  /** As `open`, over any source of the sealed bytes; the reader owns `handle` and closes it. */
+  static async fromSource(handle: RandomAccessSource, key: DataKey, options: { context: string }): Promise<EncryptedFileReader> {
     try {
-      const { size: fileSize } = await handle.stat();
+      const fileSize = await handle.size();
       const header = await readExactly(handle, 0, HEADER_BYTES);
       const file = parseHeader(key, header, options.context);
       const record = file.chunkSize + TAG_BYTES;
@@ -58,13 +82,13 @@ export class EncryptedFileReader {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.source.close();
   }
 
   private async chunk(index: number): Promise<Buffer> {
     if (index === this.finalIndex) return this.finalPlaintext;
     const record = this.file.chunkSize + TAG_BYTES;
-    const sealed = await readExactly(this.handle, HEADER_BYTES + index * record, record);
+    const sealed = await readExactly(this.source, HEADER_BYTES + index * record, record);
     return openChunk(this.file, index, false, sealed);
   }
 }
@@ -88,12 +112,19 @@ export async function readPlaintextRange(
   }
 }
 
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readExactly(source: RandomAccessSource, position: number, length: number): Promise<Buffer> {
+  const buffer = await source.read(position, length);
+  if (buffer.length < length) throw integrityError('it is shorter than its layout requires');
+  return buffer.length === length ? buffer : buffer.subarray(0, length);
+}
+
+/** Up to `length` bytes from `position`; fewer only at the end of the file. */
+async function readFromHandle(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw integrityError('it is shorter than its layout requires');
+    if (bytesRead === 0) return buffer.subarray(0, done);
     done += bytesRead;
   }
   return buffer;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type KeyObject } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import { AirlockError } from '../errors.js';
 import { createDecryptStream, createEncryptStream } from './encrypted-file.js';
 import { isSealFailure } from './encrypted-file-format.js';
 import { EncryptedFileReader } from './encrypted-file-reader.js';
+import { LocalStagingStore, type StagingStore } from './staging-store.js';
 import { TicketKeys } from './ticket-keys.js';
 
 export interface StagedFile {
@@ -21,13 +22,11 @@ export interface StageOptions {
   onBytes?: (bytes: number) => void;
 }
 
-/** The wrapped ticket key's name in a ticket's directory; item files are uuids, so it cannot collide. */
-const KEY_FILE = 'key';
-
 /**
  * The private area between fetch and delivery. Only the engine, checks and the destination connector
- * read from it. Directories are 0700 and files 0600; files are named by item id, never by the source
- * name, so not even file names leak into the staging filesystem. Every file is hashed while written and
+ * read from it. Its bytes live in a StagingStore: a local directory (0700 directories, 0600 files) or an S3
+ * bucket shared by several machines; items are named by item id, never by the source name, so not even
+ * file names leak into the store. Every file is hashed while written and
  * encrypted at rest (AES-256-GCM in authenticated chunks, see encrypted-file-format.ts) under a data key of
  * its ticket, itself wrapped by the master key and deleted with the ticket's data. Reads authenticate every
  * chunk before releasing it, and delivery re-checks the hash, so what is delivered is exactly what was
@@ -35,42 +34,51 @@ const KEY_FILE = 'key';
  */
 export class StagingArea {
   readonly #keys: TicketKeys;
+  /** Key creation in flight per ticket, so concurrent first items of a ticket share one key on any store. */
+  readonly #creatingKeys = new Map<string, Promise<KeyObject>>();
+  readonly store: StagingStore;
 
-  /** `masterKey`: the 32 bytes from `loadMasterKey`; only a KeyObject copy of it is kept. */
-  constructor(
-    readonly root: string,
-    masterKey: Buffer,
-  ) {
+  /**
+   * `store`: a StagingStore, or a directory for the local store. `masterKey`: the 32 bytes from
+   * `loadMasterKey`; only a KeyObject copy of it is kept.
+   */
+  constructor(store: StagingStore | string, masterKey: Buffer) {
+    this.store = typeof store === 'string' ? new LocalStagingStore(store) : store;
     this.#keys = new TicketKeys(masterKey);
   }
 
+  /** The local directory (local store) or `s3://bucket/prefix`. */
+  get root(): string {
+    return this.store.location;
+  }
+
   /**
-   * The ticket's private staging folder, for scratch files of its inspection (nested archives spilled
-   * while opened): they live under the ticket and go with its purge, even after a crash.
+   * The ticket's private local folder, for scratch files of its inspection (nested archives spilled while
+   * opened): they go with its purge (for the local store, even after a crash, as they live under the ticket).
    */
   ticketRoot(ticketId: string): string {
-    return this.ticketDir(ticketId);
-  }
-
-  private ticketDir(ticketId: string): string {
-    return path.join(this.root, safeId(ticketId));
-  }
-
-  private itemPath(ticketId: string, itemId: string): string {
-    return path.join(this.ticketDir(ticketId), safeId(itemId));
+    return this.store.scratchDir(safeId(ticketId));
   }
 
   private keyOf(ticketId: string): Promise<KeyObject> {
-    return this.#keys.load(path.join(this.ticketDir(ticketId), KEY_FILE), ticketId);
+    return this.#keys.load(this.store.keySlot(safeId(ticketId)), ticketId);
+  }
+
+  private keyForStaging(ticketId: string): Promise<KeyObject> {
+    const pending = this.#creatingKeys.get(ticketId);
+    if (pending) return pending;
+    const created = this.#keys
+      .loadOrCreate(this.store.keySlot(safeId(ticketId)), ticketId)
+      .finally(() => this.#creatingKeys.delete(ticketId));
+    this.#creatingKeys.set(ticketId, created);
+    return created;
   }
 
   /** Encrypts an item's bytes into staging, hashing the plaintext as it passes. Replaces an earlier partial copy. */
   async stage(ticketId: string, itemId: string, source: Readable, options: StageOptions = {}): Promise<StagedFile> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    await chmod(this.root, 0o700);
-    await mkdir(this.ticketDir(ticketId), { recursive: true, mode: 0o700 });
-    const key = await this.#keys.loadOrCreate(path.join(this.ticketDir(ticketId), KEY_FILE), ticketId);
-    const target = this.itemPath(ticketId, itemId);
+    safeId(ticketId);
+    safeId(itemId);
+    const key = await this.keyForStaging(ticketId);
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -81,26 +89,23 @@ export class StagingArea {
         callback(null, chunk);
       },
     });
-    try {
-      await pipeline(
-        source,
-        meter,
-        createEncryptStream(key, { context: contextOf(ticketId, itemId) }),
-        createWriteStream(target, { mode: 0o600 }),
-        { signal: options.signal },
-      );
-    } catch (error) {
-      await rm(target, { force: true });
+    const sealed = createEncryptStream(key, { context: contextOf(ticketId, itemId) });
+    const encrypted = pipeline(source, meter, sealed, { signal: options.signal });
+    const stored = this.store.putItem(ticketId, itemId, sealed, options.signal).catch((error: unknown) => {
+      sealed.destroy(error as Error); // stops the source too
       throw error;
+    });
+    const [encryption, storage] = await Promise.allSettled([encrypted, stored]);
+    if (encryption.status === 'rejected' || storage.status === 'rejected') {
+      await this.store.removeItem(ticketId, itemId).catch(() => undefined);
+      // The source's (or the signal's) error explains more than the store's consequence of it.
+      throw encryption.status === 'rejected' ? encryption.reason : (storage as PromiseRejectedResult).reason;
     }
     return { size, sha256: hash.digest('hex') };
   }
 
   async has(ticketId: string, itemId: string): Promise<boolean> {
-    return stat(this.itemPath(ticketId, itemId)).then(
-      (s) => s.isFile(),
-      () => false,
-    );
+    return this.store.hasItem(safeId(ticketId), safeId(itemId));
   }
 
   /**
@@ -109,11 +114,12 @@ export class StagingArea {
    * altered, cut short or extended.
    */
   open(ticketId: string, itemId: string): Readable {
-    const file = this.itemPath(ticketId, itemId);
+    safeId(ticketId);
+    safeId(itemId);
     const context = contextOf(ticketId, itemId);
     const out = new PassThrough();
     this.keyOf(ticketId)
-      .then((key) => pipeline(createReadStream(file), createDecryptStream(key, { context }), out))
+      .then(async (key) => pipeline(await this.store.getItem(ticketId, itemId), createDecryptStream(key, { context }), out))
       // A consumer that stops reading early destroys `out`; destroying it again is a no-op.
       .catch((error: unknown) => out.destroy(error as Error));
     return out;
@@ -165,13 +171,13 @@ export class StagingArea {
 
   /**
    * Runs `fn` on a decrypted copy of the item, for inspection that needs a file with random access (opening a
-   * zip). Trade-off: for the duration of one inspection the plaintext exists on disk, but only inside the
-   * ticket's 0700 staging directory, as a 0600 file named `.tmp-<random>` that is deleted when `fn` settles,
-   * whatever its outcome. Only authenticated bytes are written to it. `openPlaintextRange` is the way to
+   * zip). Trade-off: for the duration of one inspection the plaintext exists on local disk, but only inside
+   * the ticket's 0700 scratch folder (its staging directory for the local store), as a 0600 file named
+   * `.tmp-<random>` that is deleted when `fn` settles, whatever its outcome. Only authenticated bytes are written to it. `openPlaintextRange` is the way to
    * retire this once the inspector reads containers through a random-access reader.
    */
   async withPlaintextFile<T>(ticketId: string, itemId: string, fn: (file: string) => Promise<T>): Promise<T> {
-    const file = path.join(this.ticketDir(ticketId), `.tmp-${randomUUID()}`);
+    const file = path.join(this.ticketRoot(ticketId), `.tmp-${randomUUID()}`);
     try {
       await pipeline(this.open(ticketId, itemId), createWriteStream(file, { flags: 'wx', mode: 0o600 }));
       return await fn(file);
@@ -185,11 +191,14 @@ export class StagingArea {
    * which authenticates the size); the shape of yauzl's `RandomAccessReader._readStreamForRange`.
    */
   openPlaintextRange(ticketId: string, itemId: string, start: number, end: number): Readable {
-    const file = this.itemPath(ticketId, itemId);
+    safeId(ticketId);
+    safeId(itemId);
     const context = contextOf(ticketId, itemId);
     const keyOf = () => this.keyOf(ticketId);
+    const openSource = () => this.store.openItemRange(ticketId, itemId);
     async function* range(): AsyncGenerator<Buffer> {
-      const reader = await EncryptedFileReader.open(file, await keyOf(), { context });
+      const key = await keyOf();
+      const reader = await EncryptedFileReader.fromSource(await openSource(), key, { context });
       try {
         yield* reader.chunks(start, end);
       } finally {
@@ -200,12 +209,12 @@ export class StagingArea {
   }
 
   async removeItem(ticketId: string, itemId: string): Promise<void> {
-    await rm(this.itemPath(ticketId, itemId), { force: true });
+    await this.store.removeItem(safeId(ticketId), safeId(itemId));
   }
 
-  /** Deletes everything staged for a ticket, its wrapped data key included. */
+  /** Deletes everything staged for a ticket, its wrapped data key and local scratch folder included. */
   async purge(ticketId: string): Promise<void> {
-    await rm(this.ticketDir(ticketId), { recursive: true, force: true });
+    await this.store.removeTicket(safeId(ticketId));
   }
 }
 

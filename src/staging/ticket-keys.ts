@@ -12,6 +12,24 @@ import { MASTER_KEY_BYTES } from './master-key.js';
 const MAGIC = Buffer.from('ALK1', 'latin1');
 const WRAPPED_BYTES = 4 + 12 + MASTER_KEY_BYTES + 16;
 
+/** Where one ticket's wrapped key is kept: a local file, or an object in the staging bucket. */
+export interface KeySlot {
+  /** The wrapped key, or undefined if there is none. */
+  read(): Promise<Buffer | undefined>;
+  /** Stores `data` unless a key is already there; whether this call stored it. Readers see all or nothing. */
+  createExclusive(data: Buffer): Promise<boolean>;
+}
+
+/** A wrapped key file (0600, written atomically). */
+export function fileKeySlot(file: string): KeySlot {
+  return {
+    read: () => readWrapped(file),
+    createExclusive: (data) => writeFileExclusive(file, data, 0o600),
+  };
+}
+
+const slotOf = (slot: string | KeySlot): KeySlot => (typeof slot === 'string' ? fileKeySlot(slot) : slot);
+
 /**
  * Each ticket's data key, generated when its first item is staged and kept beside its items wrapped by the
  * master key. Purging the ticket directory deletes the key with the data, so the bytes of a purged ticket
@@ -28,23 +46,24 @@ export class TicketKeys {
     this.#masterKey = createSecretKey(masterKey);
   }
 
-  /** The ticket's key at `file`, created (0600, atomically) if this is its first item. */
-  async loadOrCreate(file: string, ticketId: string): Promise<KeyObject> {
-    const existing = await readWrapped(file);
+  /** The ticket's key at `file` (a path or a slot), created (0600, atomically) if this is its first item. */
+  async loadOrCreate(file: string | KeySlot, ticketId: string): Promise<KeyObject> {
+    const slot = slotOf(file);
+    const existing = await slot.read();
     if (existing) return this.unwrap(existing, ticketId);
     const dataKey = randomBytes(MASTER_KEY_BYTES);
     try {
-      if (await writeFileExclusive(file, this.wrap(dataKey, ticketId), 0o600)) return createSecretKey(dataKey);
+      if (await slot.createExclusive(this.wrap(dataKey, ticketId))) return createSecretKey(dataKey);
     } finally {
       dataKey.fill(0);
     }
     // Another item of the same ticket created it first.
-    return this.load(file, ticketId);
+    return this.load(slot, ticketId);
   }
 
   /** The ticket's key at `file`; `integrity_mismatch` if it is missing, altered, or wrapped by another master key. */
-  async load(file: string, ticketId: string): Promise<KeyObject> {
-    const wrapped = await readWrapped(file);
+  async load(file: string | KeySlot, ticketId: string): Promise<KeyObject> {
+    const wrapped = await slotOf(file).read();
     if (!wrapped) {
       throw new AirlockError(
         'integrity_mismatch',
