@@ -6,21 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipOf } from '../src/inspect/archives/archive-samples.test-support.js';
 import { describeResult, REPO_ROOT, runCli } from './run-cli.js';
+import { TEST_CARDS } from './sample-values.js';
 
-/** Luhn-valid card numbers with real issuer prefixes (test numbers, not anyone's card). */
-const CARDS = [
-  '4539148803436467',
-  '4716108999716531',
-  '5555555555554444',
-  '5105105105105100',
-  '4111111111111111',
-  '4012888888881881',
-  '378282246310005',
-  '371449635398431',
-  '6011111111111117',
-  '3530111333300000',
-  '4242424242424242',
-];
+const CARDS = TEST_CARDS;
 const AWS_KEY = 'AKIAQWERTYUIOPASDF23';
 const TOP_SECRET = 'TOP SECRET';
 

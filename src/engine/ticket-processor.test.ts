@@ -5,6 +5,7 @@ import type { Check } from '../../checks/check.js';
 import { filetypeCheck } from '../../checks/filetype/index.js';
 import type { Connector } from '../../connectors/connector.js';
 import { createEngineHarness, tinyElf, type EngineHarness } from '../../test/engine-harness.js';
+import { TEST_CARDS } from '../../test/sample-values.js';
 import { backendName, createTestStore, type TestStore } from '../../test/test-store.js';
 import { AirlockError } from '../errors.js';
 import { listCheckRuns, listItems } from '../tickets/item-store.js';
@@ -159,18 +160,7 @@ describe(`ticket processor (${backendName})`, () => {
   });
 
   it('inspects content: one card number waits for approval, ten distinct ones block, and no value reaches the database whole', async () => {
-    const cards = [
-      '4539148803436467',
-      '4716108999716531',
-      '5555555555554444',
-      '5105105105105100',
-      '4111111111111111',
-      '4012888888881881',
-      '378282246310005',
-      '371449635398431',
-      '6011111111111117',
-      '3530111333300000',
-    ];
+    const cards = TEST_CARDS.slice(0, 10);
     const h = await harness();
     await writeFile(path.join(h.inbox, 'one.csv'), `name,card\nalice,${cards[0]}\n`);
     const review = await h.submit('per-item');
