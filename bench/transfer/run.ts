@@ -18,6 +18,7 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startSshd, type SshdServer } from '../../test/servers/sshd-server.js';
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     'small-runs': { type: 'string' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
+    // Run Airlock on PostgreSQL instead of the embedded store: a fresh database per run on this server.
+    'database-url': { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -255,6 +258,21 @@ function airlockPipeline(env: Env, c: Case, name: string, root: string): string 
 }
 
 /** `env` then `sh` that `exec`s the tool: both replace themselves, so the measured process is the tool. */
+/** Drops and recreates `name` on the server of `url`; returns the URL of the new, empty database. */
+async function freshDatabase(url: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
 function wrapped(vars: Record<string, string>, unset: string[], stdoutFile: string, stderrFile: string, argv: string[]): string[] {
   return [
     'env',
@@ -287,15 +305,17 @@ async function runOnce(env: Env, tool: Tool, c: Case, label: string): Promise<Ru
     const name = `bench-${c.id}`;
     await writeFile(join(env.pipelinesDir, `${name}.yaml`), airlockPipeline(env, c, name, dest));
     const dataDir = join(runDir, 'data');
+    const databaseUrl = args['database-url'] ? await freshDatabase(args['database-url'], `airlock_bench_${c.id.replace(/\W/g, '_')}_${n}`) : undefined;
     argv = wrapped(
       {
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         AIRLOCK_DATA_DIR: dataDir,
         AIRLOCK_PIPELINES_DIR: env.pipelinesDir,
         AIRLOCK_POLICIES_DIR: env.policiesDir,
         BENCH_S3_ACCESS_KEY_ID: env.s3.accessKeyId,
         BENCH_S3_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
       },
-      ['DATABASE_URL', 'AIRLOCK_STAGING_DIR', 'AIRLOCK_MASTER_KEY', 'AIRLOCK_MASTER_KEY_FILE'].filter((k) => k in process.env),
+      [...(databaseUrl ? [] : ['DATABASE_URL']), 'AIRLOCK_STAGING_DIR', 'AIRLOCK_MASTER_KEY', 'AIRLOCK_MASTER_KEY_FILE'].filter((k) => k in process.env),
       stdoutFile,
       stderrFile,
       [process.execPath, join(REPO, 'bin/airlock.js'), 'run', name, '--json'],
@@ -449,7 +469,7 @@ async function main(): Promise<void> {
         `${forced ? "`ForceCommand internal-sftp` and `SetEnv SHLVL=1`: no login shell ever starts, so no shell start-up work (root's .bashrc / pyenv) slows either tool" : 'sshd_config not as expected (no ForceCommand internal-sftp)'}`,
     );
     out(
-      `- airlock: \`node bin/airlock.js run <pipeline> --json\` (compiled dist/), embedded store (fresh AIRLOCK_DATA_DIR per run, DATABASE_URL unset), policy default, delivery per-item, checks [filetype, patterns, dlp], S3 credentials via \${env:…}, host key pinned by fingerprint`,
+      `- airlock: \`node bin/airlock.js run <pipeline> --json\` (compiled dist/), ${args['database-url'] ? 'PostgreSQL (a fresh database per run on --database-url)' : 'embedded store (fresh AIRLOCK_DATA_DIR per run, DATABASE_URL unset)'}, policy default, delivery per-item, checks [filetype, patterns, dlp], S3 credentials via \${env:…}, host key pinned by fingerprint`,
     );
     out(
       `- rclone: \`rclone copy src:<bucket> dst:<folder>\`, default flags; remotes from RCLONE_CONFIG_* variables only (empty config file), known_hosts from ssh-keyscan checked against the fingerprint; AWS_CA_BUNDLE unset for rclone only (rclone 1.60 stops with LoadCustomCABundleError otherwise)`,
