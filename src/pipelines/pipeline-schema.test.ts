@@ -62,6 +62,10 @@ describe('pipelineSchema', () => {
   });
 
   it('refuses selector keys on the destination', () => {
+    expect(problems({ source: { kind: 'local', root: 'in', include: ['/abs/*.csv', 'a/[z-a].txt'] } })).toEqual([
+      'source.include.0: glob "/abs/*.csv" must be a non-empty path relative to the root.',
+      'source.include.1: glob "a/[z-a].txt" is malformed; check its [...] ranges.',
+    ]);
     expect(problems({ destination: { kind: 'local', root: 'out', include: ['*'] } })).toEqual([
       'destination.include: only applies to the source (it selects what is fetched)',
     ]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileGlob } from '../../connectors/glob.js';
 import type { Selector } from '../../connectors/connector.js';
 import { INLINE_SECRET_MESSAGE, isSecretRef } from '../config/secret-ref.js';
 import { configName, strictConfigObject } from '../config/yaml-source.js';
@@ -19,7 +20,17 @@ const SENSITIVE_KEY = /password|passphrase|secret|token|private_?key|credential|
 /** Source keys that choose what to fetch; they are taken out of the connector settings into `selector`. */
 const SELECTOR_KEYS = ['include', 'exclude', 'prefix'] as const;
 
-const glob = z.string().min(1);
+/** A selector glob, checked with the matcher the connectors use, so a malformed one fails at load with its line. */
+const glob = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    try {
+      compileGlob(pattern);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^Glob pattern /, 'glob ') });
+    }
+  });
 const prefix = z
   .string()
   .min(1)
