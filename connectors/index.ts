@@ -5,12 +5,18 @@ import { localConnectorFactory } from './local/index.js';
 import { s3ConnectorFactory } from './s3/index.js';
 import { sftpConnectorFactory } from './sftp/index.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory has its own config type
+type AnyConnectorFactory = ConnectorFactory<any>;
+
 /**
  * Every connector kind Airlock can use, keyed by the `kind` written in pipeline files. Anything that can
  * touch data is listed here explicitly; there is no discovery.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory has its own config type
-export const connectors = { local: localConnectorFactory, s3: s3ConnectorFactory, sftp: sftpConnectorFactory } satisfies Record<string, ConnectorFactory<any>>;
+export const connectors = {
+  local: localConnectorFactory,
+  s3: s3ConnectorFactory,
+  sftp: sftpConnectorFactory,
+} satisfies Record<string, AnyConnectorFactory>;
 
 export type ConnectorKind = keyof typeof connectors;
 

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AirlockError, type ErrorCode } from '../../src/errors.js';
 import type { Connector, ConnectorDescription, ListedItem, Selector, WriteOptions, WriteResult } from '../connector.js';
 import { compileSelector, type PathMatcher } from '../glob.js';
+import { splitRelativePath } from '../relative-path.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
 
@@ -222,11 +223,9 @@ export class LocalConnector implements Connector {
   /** Splits a relative path into segments, refusing anything that could name a place outside the root. */
   #segments(path: string, allowRoot: boolean): string[] {
     if (typeof path !== 'string') throw new AirlockError('invalid_input', `A local connector path must be a string, got ${typeof path}.`);
-    if (path.includes('\0')) throw this.#escape(path, 'contains a NUL byte');
-    if (path.includes('\\')) throw this.#escape(path, 'contains a backslash');
-    if (path.startsWith('/')) throw this.#escape(path, 'is absolute');
-    const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
-    if (segments.includes('..')) throw this.#escape(path, 'contains a ".." segment');
+    const split = splitRelativePath(path);
+    if ('refused' in split) throw this.#escape(path, split.refused);
+    const { segments } = split;
     if (segments.length === 0 && !allowRoot) throw this.#failure(path, 'names the root itself, not a file', undefined, 'invalid_input');
     return segments;
   }

@@ -15,6 +15,7 @@ import { createS3Client } from './s3-client.js';
 import type { S3ClientSlice, S3ConnectorConfig } from './s3-connector-config.js';
 import { isMissingObjectError, isTransientS3Error, s3Failure, type S3FailureSite } from './s3-errors.js';
 import { copySource, uploadAndVerify } from './s3-upload.js';
+import { splitRelativePath } from '../relative-path.js';
 
 export interface S3ConnectorOptions {
   config: S3ConnectorConfig;
@@ -192,11 +193,9 @@ export class S3Connector implements Connector {
 
   #segments(path: string, allowRoot: boolean): string[] {
     if (typeof path !== 'string') throw new AirlockError('invalid_input', `An S3 connector path must be a string, got ${typeof path}.`);
-    if (path.includes('\0')) throw this.#escape(path, 'contains a NUL byte');
-    if (path.includes('\\')) throw this.#escape(path, 'contains a backslash');
-    if (path.startsWith('/')) throw this.#escape(path, 'is absolute');
-    const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
-    if (segments.includes('..')) throw this.#escape(path, 'contains a ".." segment');
+    const split = splitRelativePath(path);
+    if ('refused' in split) throw this.#escape(path, split.refused);
+    const { segments } = split;
     if (segments.length === 0 && !allowRoot) {
       throw new AirlockError(
         'invalid_input',

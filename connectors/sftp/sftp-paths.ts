@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { AirlockError } from '../../src/errors.js';
 import type { SftpSession } from './sftp-session.js';
+import { splitRelativePath } from '../relative-path.js';
 
 /**
  * Connector-relative paths and the remote folders they map to under one root. Refuses anything that could
@@ -20,11 +21,9 @@ export class SftpPaths {
   /** Splits a relative path into segments; `allowRoot` accepts '' (for a list prefix). */
   segments(path: string, allowRoot: boolean): string[] {
     if (typeof path !== 'string') throw new AirlockError('invalid_input', `An SFTP connector path must be a string, got ${typeof path}.`);
-    if (path.includes('\0')) throw this.escape(path, 'contains a NUL byte');
-    if (path.includes('\\')) throw this.escape(path, 'contains a backslash');
-    if (path.startsWith('/')) throw this.escape(path, 'is absolute');
-    const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
-    if (segments.includes('..')) throw this.escape(path, 'contains a ".." segment');
+    const split = splitRelativePath(path);
+    if ('refused' in split) throw this.escape(path, split.refused);
+    const { segments } = split;
     if (segments.length === 0 && !allowRoot) {
       throw new AirlockError('invalid_input', `SFTP path ${JSON.stringify(path)} names the root itself, not a file.`);
     }
