@@ -1,11 +1,15 @@
-import { replaceItems, updateItem } from '../tickets/item-store.js';
+import { ItemInspection } from '../inspect/inspect-item.js';
+import type { ItemRow } from '../db/schema.js';
+import { recordInspectedItem, replaceItems } from '../tickets/item-store.js';
 import { mapConcurrent } from './map-concurrent.js';
 import { ProgressTracker } from './progress-tracker.js';
 import type { StepContext } from './step-context.js';
 
 /**
- * Lists the source and stages every item (encrypted, hashed on the way), several at once. Starts over
- * from scratch when resumed: whatever an interrupted run staged is dropped first.
+ * Lists the source, then stages every item (encrypted, hashed on the way), several at once, inspecting each
+ * in the same read: the bytes pass the checks' scanners on their way into staging, and only containers are
+ * opened again from the staged copy afterwards. Each item's policy verdict is stored with its findings.
+ * Starts over from scratch when resumed: whatever an interrupted run staged is dropped first.
  */
 export async function fetchItems(ctx: StepContext): Promise<void> {
   const { ticket, pipeline, staging } = ctx;
@@ -26,13 +30,50 @@ export async function fetchItems(ctx: StepContext): Promise<void> {
     ctx.onProgress,
   );
   await mapConcurrent(items, ctx.itemConcurrency, async (item) => {
-    const stream = await pipeline.source.open(item.source_path);
-    const staged = await staging.stage(ticket.id, item.id, stream, {
-      onBytes: (bytes) => progress.bytes(item.id, bytes),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    await updateItem(ctx.db, item.id, { state: 'staged', size: staged.size, sha256: staged.sha256 });
-    progress.fileDone(item.id, staged.size);
+    const size = await fetchAndInspect(ctx, item, (bytes) => progress.bytes(item.id, bytes));
+    progress.fileDone(item.id, size);
   });
   await progress.finish();
+}
+
+async function fetchAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes: number) => void): Promise<number> {
+  const { ticket, pipeline, staging } = ctx;
+  const inspection = new ItemInspection(item.source_path, {
+    checks: pipeline.checks,
+    limits: ctx.limits,
+    timeoutMs: ctx.checkTimeoutMs,
+    tempRoot: staging.ticketRoot(ticket.id),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  const stream = await pipeline.source.open(item.source_path);
+  const staged = await staging.stage(ticket.id, item.id, stream, {
+    onBytes,
+    onChunk: (chunk) => inspection.write(chunk),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  const inspected = await inspection.finish({
+    open: () => staging.open(ticket.id, item.id),
+    withFile: (fn) => staging.withPlaintextFile(ticket.id, item.id, fn),
+  });
+  const verdict = pipeline.policy.decide({
+    findings: inspected.runs.flatMap((r) => r.findings),
+    failedChecks: inspected.failedChecks,
+    item: {
+      path: item.source_path,
+      size: staged.size,
+      ...(inspected.type ? { mime: inspected.type.mime, ext: inspected.type.ext } : {}),
+    },
+    pipeline: ticket.pipeline,
+    destination: pipeline.destinationKind,
+  });
+  await recordInspectedItem(ctx.db, {
+    id: item.id,
+    ticketId: ticket.id,
+    size: staged.size,
+    sha256: staged.sha256,
+    type: inspected.type,
+    runs: inspected.runs,
+    verdict,
+  });
+  return staged.size;
 }

@@ -8,7 +8,7 @@ import type { TicketState } from '../tickets/states.js';
 import { getTicketRow, transitionTicket } from '../tickets/ticket-store.js';
 import { deliverItems } from './deliver-step.js';
 import { fetchItems } from './fetch-step.js';
-import { inspectItems } from './inspect-step.js';
+import { decideItems } from './decide-step.js';
 import type { ProgressListener } from './progress.js';
 import type { PipelineResolver } from './resolved-pipeline.js';
 import type { StepContext } from './step-context.js';
@@ -85,7 +85,7 @@ export class TicketProcessor {
         await fetchItems(ctx);
         return move('inspecting');
       case 'inspecting': {
-        const outcome = await inspectItems(ctx);
+        const outcome = await decideItems(ctx);
         return move(outcome.next, outcome.reasons.join('; '));
       }
       case 'allowed':

@@ -20,6 +20,8 @@ export interface StageOptions {
   signal?: AbortSignal;
   /** Called with the running byte count as data arrives (for progress bars). */
   onBytes?: (bytes: number) => void;
+  /** Sees every plaintext chunk as it passes, before it is encrypted (inspection while staging). Only lent. */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 /**
@@ -85,6 +87,12 @@ export class StagingArea {
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
         hash.update(chunk);
         size += chunk.length;
+        try {
+          options.onChunk?.(chunk);
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
         options.onBytes?.(size);
         callback(null, chunk);
       },

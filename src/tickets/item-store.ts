@@ -59,43 +59,75 @@ export async function listItems(db: Db, ticketId: string): Promise<ItemRow[]> {
 
 /** Records the checks' results for an item, replacing any earlier inspection of it. */
 export async function recordInspection(db: Db, item: { id: string; ticketId: string }, runs: readonly CheckRunRecord[]): Promise<void> {
+  await inTransaction(db, (trx) => writeInspection(trx, item, runs));
+}
+
+/** Everything known about an item once it is staged and inspected, in one transaction. */
+export interface InspectedItemRecord {
+  id: string;
+  ticketId: string;
+  size: number;
+  sha256: string;
+  type: { mime: string; ext: string } | undefined;
+  runs: readonly CheckRunRecord[];
+  verdict: { verdict: Verdict; rule: string; reasons: readonly string[] };
+}
+
+/** Stores an item's staged facts, detected type, check runs, findings and verdict together; it is then `inspected`. */
+export async function recordInspectedItem(db: Db, record: InspectedItemRecord): Promise<void> {
   await inTransaction(db, async (trx) => {
-    await trx.deleteFrom('findings').where('item_id', '=', item.id).execute();
-    await trx.deleteFrom('check_runs').where('item_id', '=', item.id).execute();
-    for (const run of runs) {
-      await trx
-        .insertInto('check_runs')
-        .values({
+    await writeInspection(trx, record, record.runs);
+    await updateItem(trx, record.id, {
+      state: 'inspected',
+      size: record.size,
+      sha256: record.sha256,
+      mime: record.type?.mime ?? null,
+      detected_ext: record.type?.ext ?? null,
+      verdict: record.verdict.verdict,
+      rule: record.verdict.rule,
+      reasons: JSON.stringify(record.verdict.reasons),
+    });
+  });
+}
+
+async function writeInspection(trx: Db, item: { id: string; ticketId: string }, runs: readonly CheckRunRecord[]): Promise<void> {
+  await trx.deleteFrom('findings').where('item_id', '=', item.id).execute();
+  await trx.deleteFrom('check_runs').where('item_id', '=', item.id).execute();
+  if (runs.length > 0) {
+    await trx
+      .insertInto('check_runs')
+      .values(
+        runs.map((run) => ({
           item_id: item.id,
           check: run.check,
           version: run.version,
           status: run.status,
           duration_ms: Math.round(run.durationMs),
           error: run.error ?? null,
-        })
-        .execute();
-    }
-    const findings = runs.flatMap((run) => run.findings);
-    if (findings.length > 0) {
-      await trx
-        .insertInto('findings')
-        .values(
-          findings.map((f) => ({
-            ticket_id: item.ticketId,
-            item_id: item.id,
-            check: f.check,
-            detector: f.detector,
-            severity: f.severity,
-            confidence: f.confidence,
-            location: JSON.stringify(f.location ?? {}),
-            excerpt: f.excerpt ?? null,
-            value_key: f.valueKey ?? null,
-            trace: f.trace ? JSON.stringify(f.trace) : null,
-          })),
-        )
-        .execute();
-    }
-  });
+        })),
+      )
+      .execute();
+  }
+  const findings = runs.flatMap((run) => run.findings);
+  if (findings.length > 0) {
+    await trx
+      .insertInto('findings')
+      .values(
+        findings.map((f) => ({
+          ticket_id: item.ticketId,
+          item_id: item.id,
+          check: f.check,
+          detector: f.detector,
+          severity: f.severity,
+          confidence: f.confidence,
+          location: JSON.stringify(f.location ?? {}),
+          excerpt: f.excerpt ?? null,
+          value_key: f.valueKey ?? null,
+          trace: f.trace ? JSON.stringify(f.trace) : null,
+        })),
+      )
+      .execute();
+  }
 }
 
 export async function setItemVerdict(

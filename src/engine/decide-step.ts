@@ -1,0 +1,39 @@
+import { inTransaction } from '../db/in-transaction.js';
+import { AirlockError } from '../errors.js';
+import { listItems, updateItem } from '../tickets/item-store.js';
+import type { Verdict } from '../tickets/states.js';
+import { decideTicket, type ItemVerdict, type TicketOutcome } from './decide-ticket.js';
+import { itemLabel, type StepContext } from './step-context.js';
+
+/**
+ * Rolls the items' verdicts, stored as each item was fetched and inspected, up to the ticket's decision,
+ * and records it. Pure over stored rows, so a crash here is resumed by simply deciding again.
+ */
+export async function decideItems(ctx: StepContext): Promise<TicketOutcome> {
+  const { ticket, pipeline } = ctx;
+  const items = await listItems(ctx.db, ticket.id);
+  const verdicts: ItemVerdict[] = items.map((item) => {
+    if (item.state !== 'inspected' || item.verdict === null || item.rule === null) {
+      throw new AirlockError('internal_error', `${itemLabel(ctx, item)} was never inspected; the ticket cannot be decided.`);
+    }
+    return { itemId: item.id, verdict: item.verdict as Verdict, rule: item.rule, reasons: item.reasons };
+  });
+  const outcome = decideTicket(ticket.delivery_mode, verdicts);
+  await inTransaction(ctx.db, async (trx) => {
+    for (const [itemId, state] of outcome.stopped) await updateItem(trx, itemId, { state });
+    const decision = {
+      verdict: outcome.verdict,
+      rule: outcome.rule,
+      reasons: JSON.stringify(outcome.reasons),
+      policy: pipeline.policy.name,
+      policy_version: pipeline.policy.version,
+    };
+    await trx
+      .insertInto('decisions')
+      .values({ ticket_id: ticket.id, ...decision })
+      .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ ...decision, decided_at: new Date() }))
+      .execute();
+  });
+  return outcome;
+}
+
