@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   path_escape: { status: 400, retryable: false },
   /** A named thing (ticket, pipeline, item) does not exist. */
   not_found: { status: 404, retryable: false },
+  /** The request clashes with what is stored: a name already taken, or a user who is disabled. */
+  conflict: { status: 409, retryable: false },
   /** A state transition was attempted from a state that does not allow it, or lost a race. */
   invalid_transition: { status: 409, retryable: false },
   /** A connector could not reach or read its backend; usually transient. */

@@ -104,7 +104,7 @@ export class LocalConnector implements Connector {
       await handle.close();
       throw this.#fsError(error, path);
     }
-    return handle.createReadStream();
+    return handle.createReadStream({ highWaterMark: 256 * 1024 });
   }
 
   /**

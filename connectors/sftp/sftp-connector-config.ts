@@ -136,6 +136,7 @@ export interface SftpClient {
  */
 export interface SftpChannel {
   open(path: string, flags: 'r', callback: (error: Error | undefined, handle: Buffer) => void): void;
+  open(path: string, flags: 'wx', attributes: { mode: number }, callback: (error: Error | undefined, handle: Buffer) => void): void;
   fstat(handle: Buffer, callback: (error: Error | undefined, stats: { size: number; isFile(): boolean }) => void): void;
   /** `bytesRead` may be less than asked for; 0 at end of file. */
   read(
@@ -145,6 +146,15 @@ export interface SftpChannel {
     length: number,
     position: number,
     callback: (error: Error | undefined, bytesRead: number) => void,
+  ): void;
+  /** The data is copied into a packet before this returns. */
+  write(
+    handle: Buffer,
+    data: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (error: Error | undefined | null) => void,
   ): void;
   close(handle: Buffer, callback: (error?: Error | null) => void): void;
 }

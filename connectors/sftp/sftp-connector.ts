@@ -12,6 +12,7 @@ import { replaceAtomically, SftpPaths } from './sftp-paths.js';
 import { FILE_SHRANK, SftpReadStream } from './sftp-read-stream.js';
 import type { SftpCredentials, SftpSession } from './sftp-session.js';
 import { remoteClosed, SFTP_CHUNK_BYTES, WriteMeter } from './sftp-streams.js';
+import { SftpWriteStream } from './sftp-write-stream.js';
 
 export type { SftpRetryOptions } from './sftp-connections.js';
 
@@ -129,15 +130,18 @@ export class SftpConnector implements Connector {
       temp = this.#paths.remote([...dirSegments, `.${name.slice(0, 64)}.airlock-tmp-${randomBytes(6).toString('hex')}`]);
       this.#connections.hold(temp);
       const meter = new WriteMeter(path);
-      const highWaterMark = SFTP_CHUNK_BYTES * this.#config.concurrency; // buffered chunks go out together: the requests in flight
-      const sink = session.track(session.client.createWriteStream(temp, { flags: 'wx', mode: 0o640, highWaterMark }));
+      const { channel } = session;
+      const tempName = temp;
+      const handle = await session.guard(promised<Buffer>((callback) => channel.open(tempName, 'wx', { mode: 0o640 }, callback)));
+      const translate = (error: unknown): Error => sftpFailure(error, this.#location, 'writing', path);
+      const sink = session.track(new SftpWriteStream(channel, handle, { concurrency: this.#config.concurrency, translate }), translate);
       const closed = remoteClosed(sink);
       sink.once('error', () => (origin ??= 'sink'));
       try {
         await pipeline(data, meter, sink, { signal });
       } catch (error) {
         // The source's own error, or the abort, comes through unchanged; the server side's is translated.
-        throw origin === 'sink' && signal?.aborted !== true ? sftpFailure(error, this.#location, 'writing', path) : error;
+        throw origin === 'sink' && signal?.aborted !== true && !(error instanceof AirlockError) ? translate(error) : error;
       }
       const tempPath = temp;
       await this.#connections.step(session, 'writing', path, async (s) => {

@@ -21,6 +21,16 @@ Commands:
                           run a policy's table of expected verdicts
   policy replay <policy> [--since DATE] [--json]
                           re-decide stored tickets with another policy; print what would change
+  users add <name> --email E --roles r1,r2
+                          add a user; roles: requester, approver, operator, auditor, admin
+  users list [--json]     list users and their roles
+  users disable <name>    disable a user; their API tokens stop working
+  tokens create <name> [--expires-days N] [--label L]
+                          create an API token (default 90 days) and print it alone on stdout, once
+  tokens list [<name>] [--json]
+                          list API tokens: prefix, state, expiry (never the token)
+  tokens revoke <id-or-prefix>
+                          revoke an API token
   migrate                 create or update the database schema
 
 Global options: --verbose (debug logs on stderr), --help, --version
@@ -116,6 +126,40 @@ const COMMANDS: Record<
       throw new UsageError('Use "airlock policy test <policy> <cases.yaml>" or "airlock policy replay <policy> [--since DATE]".');
     },
   },
+  users: {
+    options: { email: { type: 'string' }, roles: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [1, 2],
+    quiet: true,
+    run: async (ctx, v, [sub, name]) => {
+      const users = await import('./commands/users.js');
+      if (sub === 'add' && name !== undefined)
+        return users.usersAddCommand(ctx, { name, email: v.email as string | undefined, roles: v.roles as string | undefined });
+      if (sub === 'list' && name === undefined) return users.usersListCommand(ctx, { json: Boolean(v.json) });
+      if (sub === 'disable' && name !== undefined) return users.usersDisableCommand(ctx, { name });
+      throw new UsageError(
+        'Use "airlock users add <name> --email E --roles r1,r2", "airlock users list [--json]" or "airlock users disable <name>".',
+      );
+    },
+  },
+  tokens: {
+    options: { 'expires-days': { type: 'string' }, label: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [1, 2],
+    quiet: true,
+    run: async (ctx, v, [sub, arg]) => {
+      const tokens = await import('./commands/tokens.js');
+      if (sub === 'create' && arg !== undefined)
+        return tokens.tokensCreateCommand(ctx, {
+          user: arg,
+          expiresDays: v['expires-days'] as string | undefined,
+          label: v.label as string | undefined,
+        });
+      if (sub === 'list') return tokens.tokensListCommand(ctx, { user: arg, json: Boolean(v.json) });
+      if (sub === 'revoke' && arg !== undefined) return tokens.tokensRevokeCommand(ctx, { ref: arg });
+      throw new UsageError(
+        'Use "airlock tokens create <name> [--expires-days N] [--label L]", "airlock tokens list [<name>]" or "airlock tokens revoke <id-or-prefix>".',
+      );
+    },
+  },
   migrate: {
     options: {},
     positionals: [0, 0],
@@ -176,8 +220,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Errors that mean the command was called wrongly (a bad argument, an unknown name, an invalid file): exit 2. */
-const USAGE_CODES: ReadonlySet<string> = new Set(['invalid_input', 'not_found', 'policy_invalid', 'pipeline_invalid']);
+/**
+ * Errors that mean the command was called wrongly (a bad argument, an unknown or already taken name, an
+ * invalid file): exit 2.
+ */
+const USAGE_CODES: ReadonlySet<string> = new Set(['invalid_input', 'not_found', 'conflict', 'policy_invalid', 'pipeline_invalid']);
 
 function usageFailure(message: string): number {
   process.stderr.write(`airlock: ${message}\n\n${USAGE}`);

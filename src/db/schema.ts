@@ -12,8 +12,12 @@
  * - approval: (later) a person's answer to a review; bound to the ticket's content and policy version.
  * - connector: a plugin that lists, reads and writes files on one kind of system (local, S3, SFTP).
  * - event: one state transition of a ticket, append-only.
+ * - user: a person or system that uses Airlock, named by a lower-case handle; disabled, never deleted.
+ * - role: what a user may do (requester, approver, operator, auditor, admin); see src/auth/roles.ts.
+ * - API token: a random secret a user authenticates with; shown once, stored as its sha256, expires, revocable.
  */
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { Role } from '../auth/roles.js';
 import type { ItemState, TicketState, Severity, Verdict } from '../tickets/states.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -100,6 +104,30 @@ export interface DecisionsTable {
   decided_at: Generated<Date>;
 }
 
+export interface UsersTable {
+  id: string;
+  name: string;
+  email: string;
+  roles: Role[];
+  created_at: Generated<Date>;
+  disabled_at: Date | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  /** Optional label chosen by whoever created the token. */
+  name: string | null;
+  /** sha256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  /** The token's first 12 characters, for display. */
+  prefix: string;
+  created_at: Timestamp;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
 export interface Database {
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
@@ -107,6 +135,8 @@ export interface Database {
   findings: FindingsTable;
   check_runs: CheckRunsTable;
   decisions: DecisionsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type TicketRow = Selectable<TicketsTable>;
@@ -116,3 +146,5 @@ export type NewItem = Insertable<ItemsTable>;
 export type FindingRow = Selectable<FindingsTable>;
 export type CheckRunRow = Selectable<CheckRunsTable>;
 export type DecisionRow = Selectable<DecisionsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;

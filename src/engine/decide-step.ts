@@ -36,4 +36,3 @@ export async function decideItems(ctx: StepContext): Promise<TicketOutcome> {
   });
   return outcome;
 }
-

@@ -43,7 +43,6 @@ export interface ItemAccess {
 
 export interface InspectionResult {
   size: number;
-  sha256: string;
   type: DetectedType | undefined;
   /** One record per check: its status, time spent and findings. */
   runs: CheckRunRecord[];
@@ -64,7 +63,7 @@ const HEAD_BYTES = 512;
 
 /**
  * Inspects one item in two phases. While its bytes stream past once (from the source into staging, or from
- * a file), `write` feeds each chunk to the hasher and every check's scanner. `finish` then runs the
+ * a file), `write` feeds each chunk to every check's scanner. `finish` then runs the
  * whole-item checks and opens containers, streaming each member through the scanners too; only that phase
  * reads the item again, and only containers need it as a file. A check that throws or overruns is recorded
  * and named in `failedChecks`; it never stops the others.
@@ -74,7 +73,6 @@ export class ItemInspection {
   readonly #options: InspectionOptions;
   readonly #runs: Map<string, RunState>;
   readonly #values = new DistinctValues();
-  readonly #hash = createHash('sha256');
   readonly #scanners: ScannerSet;
   #size = 0;
   #head = Buffer.alloc(0);
@@ -88,7 +86,6 @@ export class ItemInspection {
 
   /** The next chunk of the item. Only lent: nothing here keeps it past the call. */
   write(chunk: Buffer): void {
-    this.#hash.update(chunk);
     this.#size += chunk.length;
     if (this.#head.length < HEAD_BYTES) {
       this.#head = Buffer.concat([this.#head, chunk.subarray(0, HEAD_BYTES - this.#head.length)]);
@@ -125,7 +122,7 @@ export class ItemInspection {
     const records = [...this.#runs.values()].map(toRecord);
     const failedChecks = records.filter((r) => r.status !== 'ok').map((r) => r.check);
     if (skipped.length > 0) failedChecks.push(INCOMPLETE);
-    return { size: this.#size, sha256: this.#hash.digest('hex'), type, runs: records, failedChecks, skipped };
+    return { size: this.#size, type, runs: records, failedChecks, skipped };
   }
 
   async #openContainer(access: ItemAccess, signal: AbortSignal): Promise<InspectionResult['skipped']> {
@@ -159,13 +156,19 @@ export class ItemInspection {
   }
 }
 
-/** Inspects a file that is already on local disk (`airlock scan`): its bytes are read once for the streaming phase. */
-export async function inspectItem(target: InspectionTarget, options: InspectionOptions): Promise<InspectionResult> {
+/**
+ * Inspects a file that is already on local disk (`airlock scan`), hashing it in the same read. (Staging
+ * hashes what it stores, so the engine's ItemInspection does not hash again.)
+ */
+export async function inspectItem(target: InspectionTarget, options: InspectionOptions): Promise<InspectionResult & { sha256: string }> {
   const inspection = new ItemInspection(target.path, options);
+  const hash = createHash('sha256');
   for await (const chunk of readChunks(target.file, READ_CHUNK)) {
     // A cancelled scan still finishes the item, recording every check as cancelled.
     if (options.signal?.aborted) break;
+    hash.update(chunk);
     inspection.write(chunk);
   }
-  return inspection.finish({ open: () => createReadStream(target.file), withFile: (fn) => fn(target.file) });
+  const result = await inspection.finish({ open: () => createReadStream(target.file), withFile: (fn) => fn(target.file) });
+  return { ...result, sha256: hash.digest('hex') };
 }

@@ -32,10 +32,10 @@ export const MAGIC = Buffer.from('ALS1', 'latin1');
 export const VERSION = 1;
 export const HEADER_BYTES = 36;
 export const TAG_BYTES = 16;
-export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 export const MIN_CHUNK_SIZE = 1024;
 export const MAX_CHUNK_SIZE = 4 * 1024 * 1024;
-/** The chunk index is a 32-bit counter: a file holds at most this many chunks (256 TiB at 64 KiB). */
+/** The chunk index is a 32-bit counter: a file holds at most this many chunks (1 PiB at 256 KiB). */
 export const MAX_CHUNKS = 2 ** 32;
 
 const INFO = Buffer.from('airlock staging ALS1 file key\0', 'latin1');
@@ -93,13 +93,13 @@ function seal(dataKey: DataKey, header: Buffer, chunkSize: number, context: stri
   return { header, chunkSize, key, noncePrefix: header.subarray(28, 36) };
 }
 
-/** Encrypts one chunk: ciphertext ‖ tag. */
-export function sealChunk(file: FileSeal, index: number, isFinal: boolean, plaintext: Buffer): Buffer {
+/** Encrypts one chunk: ciphertext ‖ tag, as two buffers (joining them would copy every chunk once more). */
+export function sealChunk(file: FileSeal, index: number, isFinal: boolean, plaintext: Buffer): [Buffer, Buffer] {
   const cipher = createCipheriv('aes-256-gcm', file.key, nonce(file, index));
   cipher.setAAD(aad(file, index, isFinal));
   const body = cipher.update(plaintext);
   cipher.final();
-  return body.length === 0 ? cipher.getAuthTag() : Buffer.concat([body, cipher.getAuthTag()], body.length + TAG_BYTES);
+  return [body, cipher.getAuthTag()];
 }
 
 /**

@@ -22,7 +22,7 @@ export interface OpenOptions {
 
 /**
  * Plaintext in, a sealed file (see encrypted-file-format.ts) out. Holds at most one chunk of plaintext
- * (64 KiB by default) between writes, so memory stays flat whatever the size of the stream.
+ * (256 KiB by default) between writes, so memory stays flat whatever the size of the stream.
  */
 export function createEncryptStream(key: DataKey, options: SealOptions): Transform {
   const file = newFileSeal(key, options);
@@ -42,7 +42,7 @@ export function createEncryptStream(key: DataKey, options: SealOptions): Transfo
         while (offset < chunk.length) {
           if (filled === 0 && chunk.length - offset >= file.chunkSize) {
             // A whole chunk available in the input: seal it in place, without copying it first.
-            this.push(sealChunk(file, index++, false, chunk.subarray(offset, offset + file.chunkSize)));
+            pushAll(this, sealChunk(file, index++, false, chunk.subarray(offset, offset + file.chunkSize)));
             offset += file.chunkSize;
             continue;
           }
@@ -50,7 +50,7 @@ export function createEncryptStream(key: DataKey, options: SealOptions): Transfo
           filled += taken;
           offset += taken;
           if (filled === file.chunkSize) {
-            this.push(sealChunk(file, index++, false, pending));
+            pushAll(this, sealChunk(file, index++, false, pending));
             filled = 0;
           }
         }
@@ -63,7 +63,7 @@ export function createEncryptStream(key: DataKey, options: SealOptions): Transfo
       try {
         start(this);
         // The final chunk is always shorter than a full one, possibly empty.
-        this.push(sealChunk(file, index, true, pending.subarray(0, filled)));
+        pushAll(this, sealChunk(file, index, true, pending.subarray(0, filled)));
         pending.fill(0);
         callback();
       } catch (error) {
@@ -127,4 +127,8 @@ export function createDecryptStream(key: DataKey, options: OpenOptions): Transfo
       }
     },
   });
+}
+
+function pushAll(stream: Transform, parts: readonly Buffer[]): void {
+  for (const part of parts) if (part.length > 0) stream.push(part);
 }

@@ -71,7 +71,7 @@ export class LocalStagingStore implements StagingStore {
   }
 
   async getItem(ticketId: string, itemId: string): Promise<Readable> {
-    return createReadStream(this.itemPath(ticketId, itemId));
+    return createReadStream(this.itemPath(ticketId, itemId), { highWaterMark: 256 * 1024 });
   }
 
   openItemRange(ticketId: string, itemId: string): Promise<RandomAccessSource> {

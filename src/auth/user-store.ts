@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import type { UserRow } from '../db/schema.js';
+import { AirlockError } from '../errors.js';
+import type { Role } from './roles.js';
+import { newUserSchema, parseInput, rolesSchema } from './user-schema.js';
+
+export interface NewUser {
+  /** Lower-case handle, 1 to 64 characters of a-z, 0-9, ".", "_" or "-". */
+  name: string;
+  email: string;
+  /** At least one role; duplicates collapse. */
+  roles: readonly Role[];
+}
+
+/** Adds a user. A name already taken is `conflict`; a bad name, e-mail or role is `invalid_input` naming it. */
+export async function addUser(db: Db, user: NewUser): Promise<UserRow> {
+  const valid = parseInput(newUserSchema, user, 'user');
+  // `on conflict do nothing` rather than catching the unique violation: it works inside a caller's
+  // transaction too, which a failed statement would abort.
+  const row = await db
+    .insertInto('users')
+    .values({ id: randomUUID(), name: valid.name, email: valid.email, roles: valid.roles, disabled_at: null })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new AirlockError('conflict', `A user named "${valid.name}" already exists; choose another name.`);
+  return row;
+}
+
+/** The user with that name, disabled or not; undefined when there is none. */
+export async function getUserByName(db: Db, name: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+/** Every user, disabled ones included, by name. */
+export async function listUsers(db: Db): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('name').execute();
+}
+
+/**
+ * Disables a user: their tokens stop authenticating at once (the tokens stay, so the record of what was
+ * issued survives). Disabling a disabled user changes nothing and keeps the original date.
+ */
+export async function disableUser(db: Db, name: string, now = new Date()): Promise<UserRow> {
+  const row = await db
+    .updateTable('users')
+    .set({ disabled_at: now })
+    .where('name', '=', name)
+    .where('disabled_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  return row ?? requireUser(db, name);
+}
+
+/** Replaces a user's roles. */
+export async function setRoles(db: Db, name: string, roles: readonly Role[]): Promise<UserRow> {
+  const valid = parseInput(rolesSchema, roles, 'roles');
+  const row = await db.updateTable('users').set({ roles: valid }).where('name', '=', name).returningAll().executeTakeFirst();
+  if (!row) throw userNotFound(name);
+  return row;
+}
+
+/** The user with that name; `not_found` when there is none. */
+export async function requireUser(db: Db, name: string): Promise<UserRow> {
+  const row = await getUserByName(db, name);
+  if (!row) throw userNotFound(name);
+  return row;
+}
+
+function userNotFound(name: string): AirlockError {
+  return new AirlockError('not_found', `User "${name}" does not exist.`);
+}
