@@ -305,7 +305,9 @@ async function runOnce(env: Env, tool: Tool, c: Case, label: string): Promise<Ru
     const name = `bench-${c.id}`;
     await writeFile(join(env.pipelinesDir, `${name}.yaml`), airlockPipeline(env, c, name, dest));
     const dataDir = join(runDir, 'data');
-    const databaseUrl = args['database-url'] ? await freshDatabase(args['database-url'], `airlock_bench_${c.id.replace(/\W/g, '_')}_${n}`) : undefined;
+    const databaseUrl = args['database-url']
+      ? await freshDatabase(args['database-url'], `airlock_bench_${c.id.replace(/\W/g, '_')}_${n}`)
+      : undefined;
     argv = wrapped(
       {
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -315,7 +317,9 @@ async function runOnce(env: Env, tool: Tool, c: Case, label: string): Promise<Ru
         BENCH_S3_ACCESS_KEY_ID: env.s3.accessKeyId,
         BENCH_S3_SECRET_ACCESS_KEY: env.s3.secretAccessKey,
       },
-      [...(databaseUrl ? [] : ['DATABASE_URL']), 'AIRLOCK_STAGING_DIR', 'AIRLOCK_MASTER_KEY', 'AIRLOCK_MASTER_KEY_FILE'].filter((k) => k in process.env),
+      [...(databaseUrl ? [] : ['DATABASE_URL']), 'AIRLOCK_STAGING_DIR', 'AIRLOCK_MASTER_KEY', 'AIRLOCK_MASTER_KEY_FILE'].filter(
+        (k) => k in process.env,
+      ),
       stdoutFile,
       stderrFile,
       [process.execPath, join(REPO, 'bin/airlock.js'), 'run', name, '--json'],
