@@ -13,6 +13,14 @@ export const ERROR_CODES = {
   secret_unresolved: { status: 500, retryable: false },
   /** A path tried to leave a connector's root (traversal, absolute path, escaping symlink). */
   path_escape: { status: 400, retryable: false },
+  /** No valid credentials came with the request (missing, malformed, unknown, revoked or expired token). */
+  unauthorized: { status: 401, retryable: false },
+  /** The caller is known but may not do this (a role it lacks, approving its own ticket). */
+  forbidden: { status: 403, retryable: false },
+  /** Too many failed attempts from one address; try again after the time given. */
+  rate_limited: { status: 429, retryable: true },
+  /** A request body over the size limit. */
+  payload_too_large: { status: 413, retryable: false },
   /** A named thing (ticket, pipeline, item) does not exist. */
   not_found: { status: 404, retryable: false },
   /** The request clashes with what is stored: a name already taken, or a user who is disabled. */
@@ -29,6 +37,8 @@ export const ERROR_CODES = {
   check_failed: { status: 500, retryable: false },
   /** The database could not be opened or migrated. */
   store_unavailable: { status: 503, retryable: true },
+  /** The identity provider's signing keys (OIDC JWKS) could not be fetched or read; bearer sign-in waits for it. */
+  identity_provider_unreachable: { status: 503, retryable: true },
   /** Anything unexpected; the cause is logged, never shown. */
   internal_error: { status: 500, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;

@@ -28,7 +28,7 @@ describe(`token store (${backendName})`, () => {
     expect(created.prefix).toBe(created.token.slice(0, 12));
     const auth = await authenticateToken(store.db, created.token);
     expect(auth).toEqual({
-      user: { id: user.id, name: user.name, email: user.email, roles: ['requester', 'approver'] },
+      user: { id: user.id, name: user.name, email: user.email, roles: ['requester', 'approver'], groups: [] },
       tokenId: created.id,
     });
   });

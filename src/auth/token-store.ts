@@ -57,7 +57,7 @@ export interface CreatedToken {
 
 /** Who a valid token belongs to. */
 export interface TokenAuthentication {
-  user: { id: string; name: string; email: string; roles: Role[] };
+  user: { id: string; name: string; email: string; roles: Role[]; groups: string[] };
   tokenId: string;
 }
 
@@ -104,7 +104,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as token_id', 't.last_used_at', 'u.id', 'u.name', 'u.email', 'u.roles'])
+    .select(['t.id as token_id', 't.last_used_at', 'u.id', 'u.name', 'u.email', 'u.roles', 'u.groups'])
     .where('t.token_hash', '=', hashToken(token))
     .where('t.revoked_at', 'is', null)
     .where('t.expires_at', '>', now)
@@ -121,7 +121,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', staleBefore)]))
       .execute();
   }
-  return { user: { id: row.id, name: row.name, email: row.email, roles: row.roles }, tokenId: row.token_id };
+  return { user: { id: row.id, name: row.name, email: row.email, roles: row.roles, groups: row.groups }, tokenId: row.token_id };
 }
 
 /**

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ROLES_CLAIM, DEFAULT_USERNAME_CLAIM, jwksUrlSchema, parseRoleMap, type OidcConfig } from '../auth/oidc-config.js';
 import { AirlockError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
 import { parseS3StagingLocation, type S3StagingLocation } from '../staging/staging-location.js';
@@ -44,7 +45,44 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
+  AIRLOCK_ESCALATION_SLA_MINUTES: z.coerce.number().int().min(1).max(100_000).default(240),
+  AIRLOCK_OIDC_JWKS_URL: jwksUrlSchema.optional(),
+  AIRLOCK_OIDC_ISSUER: z.string().min(1).optional(),
+  AIRLOCK_OIDC_AUDIENCE: z.string().min(1).optional(),
+  AIRLOCK_OIDC_ROLES_CLAIM: z.string().min(1).optional(),
+  AIRLOCK_OIDC_USERNAME_CLAIM: z.string().min(1).optional(),
+  AIRLOCK_OIDC_ROLE_MAP: z
+    .string()
+    .min(1)
+    .transform((value, ctx) => {
+      try {
+        return parseRoleMap(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
+
+/** Sign-in with OIDC needs these three together; the other AIRLOCK_OIDC_* variables only refine it. */
+const OIDC_REQUIRED = ['AIRLOCK_OIDC_JWKS_URL', 'AIRLOCK_OIDC_ISSUER', 'AIRLOCK_OIDC_AUDIENCE'] as const;
+const OIDC_VARIABLES = [...OIDC_REQUIRED, 'AIRLOCK_OIDC_ROLES_CLAIM', 'AIRLOCK_OIDC_USERNAME_CLAIM', 'AIRLOCK_OIDC_ROLE_MAP'] as const;
+
+/** The rules across variables. */
+const checkedEnvSchema = envSchema.superRefine(
+  (e, ctx) => {
+    // All or nothing: half an OIDC setup would quietly leave sign-in to API tokens alone.
+    const given = OIDC_VARIABLES.find((name) => e[name] !== undefined);
+    if (given === undefined) return;
+    for (const name of OIDC_REQUIRED) {
+      if (e[name] === undefined)
+        ctx.addIssue({ code: 'custom', path: [name], message: `must be set when ${given} is (OIDC needs ${OIDC_REQUIRED.join(', ')})` });
+    }
+  },
+  // Run even when other variables are invalid, so that every problem is listed at once.
+  { when: () => true },
+);
 
 export interface AirlockConfig {
   /** PostgreSQL connection string; absent means the embedded PGlite store under `dataDir`. */
@@ -68,11 +106,15 @@ export interface AirlockConfig {
   readonly logLevel: string;
   readonly port: number;
   readonly host: string;
+  /** Sign-in with OIDC bearer tokens (AIRLOCK_OIDC_*); absent means API tokens only. */
+  readonly oidc: OidcConfig | undefined;
+  /** How long an operator has to pick up an escalated ticket. */
+  readonly escalationSlaMinutes: number;
 }
 
 /** Parses the environment once; every problem is listed in one error naming the variables. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AirlockConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new AirlockError('invalid_input', `Invalid environment: ${problems.join('; ')}.`);
@@ -102,5 +144,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     host: e.HOST,
+    oidc: oidcConfig(e),
+    escalationSlaMinutes: e.AIRLOCK_ESCALATION_SLA_MINUTES,
+  });
+}
+
+function oidcConfig(e: z.output<typeof envSchema>): OidcConfig | undefined {
+  // The refinement guarantees issuer and audience whenever the URL is set.
+  if (e.AIRLOCK_OIDC_JWKS_URL === undefined || e.AIRLOCK_OIDC_ISSUER === undefined || e.AIRLOCK_OIDC_AUDIENCE === undefined)
+    return undefined;
+  return Object.freeze({
+    jwksUrl: e.AIRLOCK_OIDC_JWKS_URL,
+    issuer: e.AIRLOCK_OIDC_ISSUER,
+    audience: e.AIRLOCK_OIDC_AUDIENCE,
+    rolesClaim: e.AIRLOCK_OIDC_ROLES_CLAIM ?? DEFAULT_ROLES_CLAIM,
+    usernameClaim: e.AIRLOCK_OIDC_USERNAME_CLAIM ?? DEFAULT_USERNAME_CLAIM,
+    ...(e.AIRLOCK_OIDC_ROLE_MAP === undefined ? {} : { roleMap: Object.freeze(e.AIRLOCK_OIDC_ROLE_MAP) }),
   });
 }

@@ -18,6 +18,7 @@
  */
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { Role } from '../auth/roles.js';
+import type { RequiredApprovals } from '../policy/evaluate-policy.js';
 import type { ItemState, TicketState, Severity, Verdict } from '../tickets/states.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -39,6 +40,12 @@ export interface TicketsTable {
   finished_at: Date | null;
   /** Latest transfer progress: phase, files and bytes done and total. */
   progress: ColumnType<Record<string, unknown> | null, string | undefined, string>;
+  /** Copied from the pipeline: item names are shown as their hash. */
+  redact_names: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Narrows the pipeline's selector for this ticket: source paths must also match one of these globs. */
+  selection: ColumnType<{ include: string[] } | null, string | null | undefined, string | null>;
+  escalated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  sla_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface TicketEventsTable {
@@ -69,6 +76,8 @@ export interface ItemsTable {
   error: string | null;
   created_at: Generated<Date>;
   updated_at: Timestamp;
+  /** What the item's `review` verdict requires of approvers; null for other verdicts. */
+  required_approvals: ColumnType<RequiredApprovals | null, string | null | undefined, string | null>;
 }
 
 export interface FindingsTable {
@@ -102,6 +111,8 @@ export interface DecisionsTable {
   policy: string;
   policy_version: string;
   decided_at: Generated<Date>;
+  /** Every requirement the ticket's approvals must meet together; null unless it awaits approval. */
+  required_approvals: ColumnType<RequiredApprovals[] | null, string | null | undefined, string | null>;
 }
 
 export interface UsersTable {
@@ -109,8 +120,28 @@ export interface UsersTable {
   name: string;
   email: string;
   roles: Role[];
+  /** Approver groups (for policies that require approvers from named groups). */
+  groups: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Generated<Date>;
   disabled_at: Date | null;
+}
+
+export interface TicketParticipantsTable {
+  ticket_id: string;
+  user_name: string;
+  role: 'approver' | 'operator';
+  added_at: Generated<Date>;
+}
+
+export interface ApprovalsTable {
+  id: Generated<number>;
+  ticket_id: string;
+  user_name: string;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  manifest_sha256: string;
+  policy_version: string;
+  decided_at: Generated<Date>;
 }
 
 export interface ApiTokensTable {
@@ -137,6 +168,8 @@ export interface Database {
   decisions: DecisionsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  ticket_participants: TicketParticipantsTable;
+  approvals: ApprovalsTable;
 }
 
 export type TicketRow = Selectable<TicketsTable>;
@@ -148,3 +181,4 @@ export type CheckRunRow = Selectable<CheckRunsTable>;
 export type DecisionRow = Selectable<DecisionsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type ApprovalRow = Selectable<ApprovalsTable>;

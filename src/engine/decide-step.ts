@@ -1,4 +1,6 @@
 import { inTransaction } from '../db/in-transaction.js';
+import type { ItemRow } from '../db/schema.js';
+import type { RequiredApprovals } from '../policy/evaluate-policy.js';
 import { AirlockError } from '../errors.js';
 import { listItems, updateItem } from '../tickets/item-store.js';
 import type { Verdict } from '../tickets/states.js';
@@ -27,6 +29,7 @@ export async function decideItems(ctx: StepContext): Promise<TicketOutcome> {
       reasons: JSON.stringify(outcome.reasons),
       policy: pipeline.policy.name,
       policy_version: pipeline.policy.version,
+      required_approvals: outcome.next === 'awaiting_approval' ? JSON.stringify(requirementsOf(items, outcome.stopped)) : null,
     };
     await trx
       .insertInto('decisions')
@@ -36,3 +39,19 @@ export async function decideItems(ctx: StepContext): Promise<TicketOutcome> {
   });
   return outcome;
 }
+
+/**
+ * What approvers must satisfy for the ticket: every distinct requirement of its items under review (each must
+ * be met by the same set of approvals), or one approver when no rule said more.
+ */
+function requirementsOf(items: readonly ItemRow[], stopped: ReadonlyMap<string, string>): RequiredApprovals[] {
+  const distinct = new Map<string, RequiredApprovals>();
+  for (const item of items) {
+    if (item.verdict !== 'review' || stopped.has(item.id)) continue;
+    const required = item.required_approvals ?? ONE_APPROVER;
+    distinct.set(JSON.stringify(required), required);
+  }
+  return distinct.size > 0 ? [...distinct.values()] : [ONE_APPROVER];
+}
+
+const ONE_APPROVER: RequiredApprovals = { count: 1, groups: [], distinctGroups: false };

@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import type { ItemRow } from '../db/schema.js';
 import { AirlockError, coerceError } from '../errors.js';
+import { metrics } from '../metrics/airlock-metrics.js';
 import { listItems, updateItem } from '../tickets/item-store.js';
 import { mapConcurrent } from './map-concurrent.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -41,9 +42,13 @@ export async function deliverItems(ctx: StepContext): Promise<DeliveryResult> {
   for (const done of eligible.filter((i) => !todo.includes(i))) progress.fileDone(done.id, done.size ?? 0);
 
   await mapConcurrent(todo, ctx.itemConcurrency, async (item) => {
+    const started = performance.now();
+    let moved = 0;
     try {
-      await deliverOne(ctx, item, (bytes) => progress.bytes(item.id, bytes));
+      await deliverOne(ctx, item, (bytes) => progress.bytes(item.id, (moved = bytes)));
+      metrics().observeTransfer('deliver', (performance.now() - started) / 1000, moved, true);
     } catch (error) {
+      metrics().observeTransfer('deliver', (performance.now() - started) / 1000, moved, false);
       const failure = coerceError(error);
       if (failure.retryable) throw failure;
       ctx.logger.warn({ itemId: item.id, code: failure.code }, 'item not delivered');

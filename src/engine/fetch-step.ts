@@ -1,5 +1,6 @@
 import { ItemInspection } from '../inspect/inspect-item.js';
 import type { ItemRow } from '../db/schema.js';
+import { metrics } from '../metrics/airlock-metrics.js';
 import { recordInspectedItem, replaceItems } from '../tickets/item-store.js';
 import { mapConcurrent } from './map-concurrent.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -37,24 +38,16 @@ export async function fetchItems(ctx: StepContext): Promise<void> {
 }
 
 async function fetchAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes: number) => void): Promise<number> {
-  const { ticket, pipeline, staging } = ctx;
-  const inspection = new ItemInspection(item.source_path, {
-    checks: pipeline.checks,
-    limits: ctx.limits,
-    timeoutMs: ctx.checkTimeoutMs,
-    tempRoot: staging.ticketRoot(ticket.id),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  const { ticket, pipeline } = ctx;
+  const started = performance.now();
+  let moved = 0;
+  // Only staging and inspection count as the transfer: failing to store the verdict afterwards is not a fetch failure.
+  const { staged, inspected } = await stageAndInspect(ctx, item, (bytes) => onBytes((moved = bytes))).catch((error: unknown) => {
+    metrics().observeTransfer('fetch', (performance.now() - started) / 1000, moved, false);
+    throw error;
   });
-  const stream = await pipeline.source.open(item.source_path);
-  const staged = await staging.stage(ticket.id, item.id, stream, {
-    onBytes,
-    onChunk: (chunk) => inspection.write(chunk),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  const inspected = await inspection.finish({
-    open: () => staging.open(ticket.id, item.id),
-    withFile: (fn) => staging.withPlaintextFile(ticket.id, item.id, fn),
-  });
+  for (const run of inspected.runs) metrics().observeCheck(run.check, run.durationMs);
+  metrics().observeTransfer('fetch', (performance.now() - started) / 1000, staged.size, true);
   const verdict = pipeline.policy.decide({
     findings: inspected.runs.flatMap((r) => r.findings),
     failedChecks: inspected.failedChecks,
@@ -76,4 +69,26 @@ async function fetchAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes:
     verdict,
   });
   return staged.size;
+}
+
+async function stageAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes: number) => void) {
+  const { ticket, pipeline, staging } = ctx;
+  const inspection = new ItemInspection(item.source_path, {
+    checks: pipeline.checks,
+    limits: ctx.limits,
+    timeoutMs: ctx.checkTimeoutMs,
+    tempRoot: staging.ticketRoot(ticket.id),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  const stream = await pipeline.source.open(item.source_path);
+  const staged = await staging.stage(ticket.id, item.id, stream, {
+    onBytes,
+    onChunk: (chunk) => inspection.write(chunk),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  const inspected = await inspection.finish({
+    open: () => staging.open(ticket.id, item.id),
+    withFile: (fn) => staging.withPlaintextFile(ticket.id, item.id, fn),
+  });
+  return { staged, inspected };
 }

@@ -1,9 +1,23 @@
-import { Hono, type Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
 import { sql } from 'kysely';
+import type { Role } from '../auth/roles.js';
 import type { Db } from '../db/database.js';
 import { AirlockError, coerceError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { AppEnv } from './app-env.js';
+import { authenticate, callerOf, type ExternalVerifier } from './authenticate.js';
+import { registerDocs } from './docs.js';
+import { FailedAuthLimiter } from './failed-auth-limiter.js';
+import { problem } from './problem.js';
+import { defineRoute, ROUTES } from './route-access.js';
+import { registerPipelineRoutes } from './routes/pipeline-routes.js';
+import { registerTicketRoutes } from './routes/ticket-routes.js';
+import { Me } from './api-schemas.js';
 
 export interface AppDeps {
   db: Db;
@@ -11,11 +25,133 @@ export interface AppDeps {
   /** Whether the job queue is running and reachable. */
   queueReady(): Promise<boolean>;
   version: string;
+  pipelinesDir: string;
+  /** Enqueues a ticket's processing job inside the caller's transaction. */
+  enqueue: (trx: Db, ticketId: string) => Promise<void>;
+  purge: (ticketId: string) => Promise<void>;
+  /** Prometheus exposition text. */
+  metrics?: { render(): Promise<string>; contentType: string; observeApproval?(seconds: number): void } | undefined;
+  oidc?: ExternalVerifier | undefined;
+  escalationSlaMinutes?: number;
+  /** Failed sign-ins per address per minute before it is refused (429). */
+  authFailureLimit?: number;
 }
 
-/** The HTTP surface. For now: liveness and readiness; the API and console mount here later. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+/** Request bodies above this are refused before they are parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The HTTP surface: the versioned API under /api/v1 (bearer tokens, roles, need to know), its OpenAPI
+ * document and reference, health, readiness and metrics. Every error is RFC 9457 problem+json.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    // zod validation failures: a 400 problem naming each field and what is wrong with it.
+    defaultHook: (result, c) => {
+      if (result.success) return undefined;
+      const issues = result.error.issues.map((i) => `${result.target}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`);
+      return problem(c, new AirlockError('invalid_input', `Invalid request: ${issues.join('; ')}.`), { issues });
+    },
+  });
+  const limiter = new FailedAuthLimiter(deps.authFailureLimit ?? 20, 60_000);
+  const guard = authenticate({ db: deps.db, limiter, oidc: deps.oidc });
+
+  app.use('*', requestId());
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+    }),
+  );
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.logger.debug(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problem(c, new AirlockError('payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KB.`)),
+    }),
+  );
+  app.use('/api/*', guard);
+  app.use('/metrics', guard);
+  // Role-gated routes answer 403 to authenticated callers without the role; ticket routes decide themselves (404).
+  for (const route of ROUTES) {
+    if (route.access.kind !== 'roles') continue;
+    const roles = route.access.roles;
+    app.on(route.method, honoPath(route.path), async (c, next) => {
+      requireRole(c, roles);
+      await next();
+    });
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An Airlock API token (`airlock tokens create`) or, when configured, an OIDC JWT',
+  });
+
+  const enqueue = deps.enqueue;
+  registerTicketRoutes(app, {
+    db: deps.db,
+    pipelinesDir: deps.pipelinesDir,
+    enqueue,
+    purge: deps.purge,
+    escalationSlaMinutes: deps.escalationSlaMinutes ?? 240,
+    ...(deps.metrics?.observeApproval ? { onApprovalSettled: deps.metrics.observeApproval.bind(deps.metrics) } : {}),
+  });
+  registerPipelineRoutes(app, { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue });
+  registerSystemRoutes(app, deps);
+  registerDocs(app, deps.version);
+
+  app.notFound((c) => problem(c, new AirlockError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      // Hono's own validators: malformed JSON and the like.
+      const code = error.status === 413 ? 'payload_too_large' : 'invalid_input';
+      return problem(c, new AirlockError(code, error.status === 400 ? 'Malformed request: the body is not valid JSON.' : error.message));
+    }
+    const failure = coerceError(error);
+    if (!(error instanceof AirlockError))
+      deps.logger.error({ err: error, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
+    return problem(c, failure);
+  });
+  return app;
+}
+
+const me = defineRoute(
+  {
+    method: 'get',
+    path: '/api/v1/me',
+    summary: 'Who the token belongs to',
+    tags: ['identity'],
+    responses: { 200: { description: 'The caller', content: { 'application/json': { schema: Me } } } },
+  },
+  { kind: 'authenticated' },
+);
+
+ROUTES.push(
+  { method: 'GET', path: '/healthz', access: { kind: 'public' } },
+  { method: 'GET', path: '/readyz', access: { kind: 'public' } },
+  { method: 'GET', path: '/metrics', access: { kind: 'roles', roles: ['operator', 'auditor', 'admin'] } },
+);
+
+function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.openapi(me, (c) => {
+    const caller = callerOf(c);
+    return c.json({ name: caller.name, roles: [...caller.roles], groups: [...caller.groups] }, 200);
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: deps.version }));
 
@@ -29,19 +165,20 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: ready ? 'ready' : 'not_ready', checks: { database, queue } }, ready ? 200 : 503);
   });
 
-  app.notFound((c) => problem(c, new AirlockError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
-
-  app.onError((error, c) => {
-    const failure = coerceError(error);
-    if (!(error instanceof AirlockError)) deps.logger.error({ err: error, path: c.req.path }, 'unhandled error');
-    return problem(c, failure);
+  app.get('/metrics', async (c) => {
+    if (!deps.metrics) throw new AirlockError('not_found', 'Metrics are not enabled in this process.');
+    return c.body(await deps.metrics.render(), 200, { 'content-type': deps.metrics.contentType });
   });
-
-  return app;
 }
 
-/** RFC 9457 problem details; `title` is the stable error code, `detail` the operator sentence. */
-function problem(c: Context, failure: AirlockError): Response {
-  const body = { type: 'about:blank', title: failure.code, status: failure.status, detail: failure.message };
-  return c.body(JSON.stringify(body), failure.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+function requireRole(c: Context<AppEnv>, roles: readonly Role[]): void {
+  const caller = callerOf(c);
+  if (!roles.some((r) => caller.roles.includes(r))) {
+    throw new AirlockError('forbidden', `${c.req.method} ${c.req.path} needs one of the roles ${roles.join(', ')}.`);
+  }
+}
+
+/** `/api/v1/tickets/{id}` → `/api/v1/tickets/:id`. */
+function honoPath(openApiPath: string): string {
+  return openApiPath.replace(/\{(\w+)\}/g, ':$1');
 }

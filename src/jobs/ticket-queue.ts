@@ -85,6 +85,20 @@ export class TicketQueue {
     return stranded.length;
   }
 
+  /**
+   * Jobs queued (including those waiting out a retry delay) or running, per queue, for the metrics endpoint.
+   * `force` makes pg-boss count them again, but it reuses a count taken in the last minute, so a scrape costs
+   * at most one aggregate over the job table per queue and minute, and the figure may be that old.
+   */
+  async depth(): Promise<Record<string, number>> {
+    const depth: Record<string, number> = {};
+    for (const name of Object.values(QUEUES)) {
+      const [stats] = await this.boss.getQueueStats(name, { force: true });
+      depth[name] = (stats?.queuedCount ?? 0) + (stats?.activeCount ?? 0);
+    }
+    return depth;
+  }
+
   async work(handlers: TicketHandlers): Promise<void> {
     await this.boss.work(
       QUEUES.processTicket,

@@ -4,6 +4,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { ItemRow, ItemsTable } from '../db/schema.js';
 import type { Updateable } from 'kysely';
 import type { Finding } from '../../checks/check.js';
+import type { RequiredApprovals } from '../policy/evaluate-policy.js';
 import type { Verdict } from './states.js';
 
 /** What a check run left on an item: its findings and how it ended. */
@@ -70,7 +71,7 @@ export interface InspectedItemRecord {
   sha256: string;
   type: { mime: string; ext: string } | undefined;
   runs: readonly CheckRunRecord[];
-  verdict: { verdict: Verdict; rule: string; reasons: readonly string[] };
+  verdict: { verdict: Verdict; rule: string; reasons: readonly string[]; requiredApprovals?: RequiredApprovals };
 }
 
 /** Stores an item's staged facts, detected type, check runs, findings and verdict together; it is then `inspected`. */
@@ -86,6 +87,8 @@ export async function recordInspectedItem(db: Db, record: InspectedItemRecord): 
       verdict: record.verdict.verdict,
       rule: record.verdict.rule,
       reasons: JSON.stringify(record.verdict.reasons),
+      required_approvals:
+        record.verdict.verdict === 'review' && record.verdict.requiredApprovals ? JSON.stringify(record.verdict.requiredApprovals) : null,
     });
   });
 }

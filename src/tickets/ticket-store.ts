@@ -11,6 +11,12 @@ export interface NewTicket {
   purpose: string;
   deliveryMode: DeliveryMode;
   policy: string;
+  /** Show item names as their hash (the pipeline's `redactNames`). */
+  redactNames?: boolean;
+  /** User names who may see and approve the ticket (the pipeline's approvers). */
+  approvers?: readonly string[];
+  /** Narrows the pipeline's selection for this ticket only. */
+  selection?: { include: string[] };
 }
 
 export interface TransitionOptions {
@@ -44,9 +50,18 @@ export async function createTicket(
         policy: ticket.policy,
         failure_reason: null,
         finished_at: null,
+        redact_names: ticket.redactNames ?? false,
+        selection: ticket.selection ? JSON.stringify(ticket.selection) : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    const approvers = [...new Set(ticket.approvers ?? [])];
+    if (approvers.length > 0) {
+      await trx
+        .insertInto('ticket_participants')
+        .values(approvers.map((user_name) => ({ ticket_id: row.id, user_name, role: 'approver' as const })))
+        .execute();
+    }
     await trx
       .insertInto('ticket_events')
       .values({
@@ -93,24 +108,43 @@ export async function transitionTicket(db: Db, ticketId: string, to: TicketState
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new AirlockError('invalid_transition', `Ticket ${ticketId} changed state while moving to ${to}.`);
-    const last = await trx
-      .selectFrom('ticket_events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('ticket_id', '=', ticketId)
-      .executeTakeFirst();
-    await trx
-      .insertInto('ticket_events')
-      .values({
-        ticket_id: ticketId,
-        seq: Number(last?.seq ?? 0) + 1,
-        actor: options.actor,
-        from_state: current.state,
-        to_state: to,
-        reason: options.reason ?? null,
-      })
-      .execute();
+    await appendEvent(trx, ticketId, { actor: options.actor, from: current.state, to, reason: options.reason ?? null });
     return row;
   });
+}
+
+/**
+ * Appends one event to a ticket's history, after the last. Callers hold the ticket's row lock, so two
+ * writers cannot take the same `seq` (the unique key would refuse it anyway).
+ */
+export async function appendEvent(
+  trx: Db,
+  ticketId: string,
+  event: { actor: string; from: TicketState | null; to: TicketState; reason: string | null },
+): Promise<void> {
+  const last = await trx
+    .selectFrom('ticket_events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('ticket_id', '=', ticketId)
+    .executeTakeFirst();
+  await trx
+    .insertInto('ticket_events')
+    .values({
+      ticket_id: ticketId,
+      seq: Number(last?.seq ?? 0) + 1,
+      actor: event.actor,
+      from_state: event.from,
+      to_state: event.to,
+      reason: event.reason,
+    })
+    .execute();
+}
+
+/** Locks a ticket's row for the rest of the transaction; not_found when there is none. */
+export async function lockTicket(trx: Db, ticketId: string): Promise<TicketRow> {
+  const row = await trx.selectFrom('tickets').selectAll().where('id', '=', ticketId).forUpdate().executeTakeFirst();
+  if (!row) throw new AirlockError('not_found', `Ticket ${ticketId} does not exist.`);
+  return row;
 }
 
 export async function getTicketRow(db: Db, id: string): Promise<TicketRow> {

@@ -1,6 +1,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { AirlockError } from '../../errors.js';
+import { createOidcVerifier } from '../../auth/oidc.js';
 import { createApp } from '../../http/app.js';
+import { AirlockMetrics, setMetrics } from '../../metrics/airlock-metrics.js';
+import { CONTENT_TYPE } from '../../metrics/registry.js';
 import { createRuntime } from '../../runtime.js';
 import type { CliContext } from '../cli-context.js';
 import { AIRLOCK_VERSION } from '../version.js';
@@ -14,11 +17,28 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
   const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env });
   let server: ServerType | undefined;
   try {
+    const queue = runtime.queue;
+    const metrics = new AirlockMetrics({ db: runtime.store.db, ...(queue ? { queueDepth: () => queue.depth() } : {}) });
+    setMetrics(metrics);
+    const oidc = ctx.config.oidc ? createOidcVerifier(ctx.config.oidc) : undefined;
     const app = createApp({
       db: runtime.store.db,
       logger: ctx.logger,
       version: AIRLOCK_VERSION,
-      queueReady: async () => runtime.queue !== undefined && (await runtime.queue.boss.isInstalled()),
+      queueReady: async () => queue !== undefined && (await queue.boss.isInstalled()),
+      pipelinesDir: ctx.config.pipelinesDir,
+      enqueue: async (trx, ticketId) => {
+        if (!queue) throw new AirlockError('internal_error', 'This process has no job queue.');
+        await queue.enqueue(ticketId, trx);
+      },
+      purge: (ticketId) => runtime.staging.purge(ticketId),
+      metrics: {
+        render: () => metrics.render(),
+        contentType: CONTENT_TYPE,
+        observeApproval: (seconds) => metrics.observeApproval(seconds),
+      },
+      ...(oidc ? { oidc: (token: string) => oidc.verify(token) } : {}),
+      escalationSlaMinutes: ctx.config.escalationSlaMinutes,
     });
     server = await listen(app.fetch, options);
     await runtime.startWorkers();

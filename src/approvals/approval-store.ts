@@ -1,0 +1,134 @@
+import type { Db } from '../db/database.js';
+import { inTransaction } from '../db/in-transaction.js';
+import type { ApprovalRow, TicketRow } from '../db/schema.js';
+import { AirlockError } from '../errors.js';
+import type { RequiredApprovals } from '../policy/evaluate-policy.js';
+import { ticketManifest } from '../tickets/manifest.js';
+import type { Caller } from '../tickets/ticket-access.js';
+import { participation } from '../tickets/ticket-access.js';
+import { lockTicket, transitionTicket } from '../tickets/ticket-store.js';
+import { formatTicketNumber } from '../tickets/states.js';
+import { approvalsMissing, quorumMet } from './quorum.js';
+
+export interface DecisionInput {
+  decision: 'approve' | 'reject';
+  comment?: string | undefined;
+}
+
+export interface ApprovalView {
+  user: string;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  at: string;
+  /** False once the content or the policy version changed since it was given: it no longer counts. */
+  valid: boolean;
+}
+
+export interface ApprovalStatus {
+  approvals: ApprovalView[];
+  /** Per requirement of the ticket's decision: what it asks and how many approvals it still needs. */
+  required: (RequiredApprovals & { missing: number })[];
+}
+
+/**
+ * Records one person's decision on a ticket awaiting approval and moves the ticket when it settles it: a
+ * rejection ends it, and the approval that completes the quorum approves it (`onApproved` runs in the same
+ * transaction: that is where its delivery job is enqueued). Dual control: the requester never decides their
+ * own ticket, only the approvers the pipeline named may, and one person decides once. An approval is bound
+ * to the ticket's content manifest and the policy version of its decision.
+ */
+export async function decideApproval(
+  db: Db,
+  ticketId: string,
+  caller: Caller,
+  input: DecisionInput,
+  options: { onApproved?: (trx: Db) => Promise<void> } = {},
+): Promise<{ ticket: TicketRow; status: ApprovalStatus }> {
+  return inTransaction(db, async (trx) => {
+    const ticket = await lockTicket(trx, ticketId);
+    const label = formatTicketNumber(ticket.number);
+    if (ticket.requester === caller.name) {
+      throw new AirlockError('forbidden', `${label} was requested by ${caller.name}; a requester never decides their own ticket.`);
+    }
+    if (!caller.roles.includes('approver') || !(await participation(trx, ticket.id, caller.name)).has('approver')) {
+      throw new AirlockError('forbidden', `${caller.name} is not one of the approvers of ${label}.`);
+    }
+    if (ticket.state !== 'awaiting_approval') {
+      throw new AirlockError('invalid_transition', `${label} is ${ticket.state}; only a ticket awaiting approval can be decided.`);
+    }
+    const decision = await trx.selectFrom('decisions').selectAll().where('ticket_id', '=', ticket.id).executeTakeFirst();
+    if (!decision) throw new AirlockError('internal_error', `${label} awaits approval but has no recorded decision.`);
+    const manifest = await ticketManifest(trx, ticket.id);
+    const inserted = await trx
+      .insertInto('approvals')
+      .values({
+        ticket_id: ticket.id,
+        user_name: caller.name,
+        decision: input.decision,
+        comment: input.comment ?? null,
+        manifest_sha256: manifest,
+        policy_version: decision.policy_version,
+      })
+      .onConflict((oc) => oc.columns(['ticket_id', 'user_name']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) throw new AirlockError('conflict', `${caller.name} has already decided on ${label}; one person counts once.`);
+
+    const status = await approvalStatus(trx, ticket.id, { manifest, policyVersion: decision.policy_version });
+    const from = 'awaiting_approval' as const;
+    if (input.decision === 'reject') {
+      const rejected = await transitionTicket(trx, ticket.id, 'rejected', {
+        actor: caller.name,
+        from,
+        reason: `rejected by ${caller.name}`,
+      });
+      return { ticket: rejected, status };
+    }
+    const approvers = await approversOf(trx, ticket.id, manifest, decision.policy_version);
+    if (!quorumMet(decision.required_approvals ?? [], approvers)) return { ticket, status };
+    const reason = `approved by ${approvers.map((a) => a.name).join(', ')}`;
+    const approved = await transitionTicket(trx, ticket.id, 'approved', { actor: caller.name, from, reason });
+    await options.onApproved?.(trx);
+    return { ticket: approved, status };
+  });
+}
+
+/** The decisions given on a ticket, each marked valid or void, and what its quorum still needs. */
+export async function approvalStatus(
+  db: Db,
+  ticketId: string,
+  current?: { manifest: string; policyVersion: string },
+): Promise<ApprovalStatus> {
+  const decision = await db
+    .selectFrom('decisions')
+    .select(['policy_version', 'required_approvals'])
+    .where('ticket_id', '=', ticketId)
+    .executeTakeFirst();
+  const rows = await db.selectFrom('approvals').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
+  if (!decision) return { approvals: rows.map((r) => view(r, false)), required: [] };
+  const manifest = current?.manifest ?? (await ticketManifest(db, ticketId));
+  const isValid = (r: ApprovalRow) => r.manifest_sha256 === manifest && r.policy_version === decision.policy_version;
+  const approvers = await approversOf(db, ticketId, manifest, decision.policy_version);
+  return {
+    approvals: rows.map((r) => view(r, isValid(r))),
+    required: (decision.required_approvals ?? []).map((r) => ({ ...r, missing: approvalsMissing(r, approvers) })),
+  };
+}
+
+/** The people whose approvals still count, with their groups. */
+async function approversOf(db: Db, ticketId: string, manifest: string, policyVersion: string) {
+  const rows = await db
+    .selectFrom('approvals as a')
+    .leftJoin('users as u', 'u.name', 'a.user_name')
+    .select(['a.user_name', 'u.groups'])
+    .where('a.ticket_id', '=', ticketId)
+    .where('a.decision', '=', 'approve')
+    .where('a.manifest_sha256', '=', manifest)
+    .where('a.policy_version', '=', policyVersion)
+    .execute();
+  return rows.map((r) => ({ name: r.user_name, groups: r.groups ?? [] }));
+}
+
+function view(row: ApprovalRow, valid: boolean): ApprovalView {
+  return { user: row.user_name, decision: row.decision, comment: row.comment, at: row.decided_at.toISOString(), valid };
+}
