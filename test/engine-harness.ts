@@ -25,7 +25,7 @@ export interface EngineHarness {
   outbox: string;
   staging: StagingArea;
   processor: TicketProcessor;
-  submit(mode?: DeliveryMode): Promise<string>;
+  submit(mode?: DeliveryMode, selection?: { include: string[] }): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -76,13 +76,14 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     outbox,
     staging,
     processor,
-    async submit(mode = 'per-item') {
+    async submit(mode = 'per-item', selection) {
       const row = await createTicket(store.db, {
         pipeline: 'test',
         requester: 'alice',
         purpose: 'engine test',
         deliveryMode: mode,
         policy: 'default',
+        ...(selection ? { selection } : {}),
       });
       return row.id;
     },

@@ -1,3 +1,4 @@
+import { compileSelector } from '../../connectors/glob.js';
 import { ItemInspection } from '../inspect/inspect-item.js';
 import type { ItemRow } from '../db/schema.js';
 import { metrics } from '../metrics/airlock-metrics.js';
@@ -15,8 +16,10 @@ import type { StepContext } from './step-context.js';
 export async function fetchItems(ctx: StepContext): Promise<void> {
   const { ticket, pipeline, staging } = ctx;
   await staging.purge(ticket.id);
+  // A ticket's own selection narrows the pipeline's, never widens it: both must match.
+  const narrowed = ticket.selection ? compileSelector({ include: ticket.selection.include }) : () => true;
   const listed = [];
-  for await (const entry of pipeline.source.list(pipeline.selector)) listed.push(entry);
+  for await (const entry of pipeline.source.list(pipeline.selector)) if (narrowed(entry.path)) listed.push(entry);
   const items = await replaceItems(
     ctx.db,
     ticket.id,

@@ -68,6 +68,18 @@ describe(`ticket processor (${backendName})`, () => {
     await expect(readdir(path.join(h.dir, 'staging', id))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it("a ticket's own selection narrows what the pipeline selects, and only that is fetched and delivered", async () => {
+    const h = await harness();
+    await writeFile(path.join(h.inbox, 'a.txt'), 'hello');
+    await mkdir(path.join(h.inbox, 'sub'));
+    await writeFile(path.join(h.inbox, 'sub', 'b.csv'), 'x,y\n1,2\n');
+    await writeFile(path.join(h.inbox, 'sub', 'c.txt'), 'left behind');
+    const id = await h.submit('per-item', { include: ['sub/*.csv', 'a.*'] });
+    expect((await h.processor.process(id)).state).toBe('delivered');
+    expect((await listItems(store.db, id)).map((i) => i.source_path)).toEqual(['a.txt', 'sub/b.csv']);
+    expect((await readdir(path.join(h.outbox, 'sub'))).sort()).toEqual(['b.csv']);
+  });
+
   it('all-or-nothing: one executable blocks the ticket and nothing is delivered', async () => {
     const h = await harness();
     await writeFile(path.join(h.inbox, 'a.txt'), 'hello');

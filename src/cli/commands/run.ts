@@ -2,7 +2,8 @@ import os from 'node:os';
 import { createRuntime } from '../../runtime.js';
 import { loadPipeline } from '../../pipelines/pipeline-loader.js';
 import { loadTicketDetails } from '../../tickets/ticket-presenter.js';
-import { createTicket, getTicketRow } from '../../tickets/ticket-store.js';
+import { submitTicket } from '../../tickets/submit-ticket.js';
+import { getTicketRow } from '../../tickets/ticket-store.js';
 import { ACTIVE_STATES, formatTicketNumber } from '../../tickets/states.js';
 import type { CliContext } from '../cli-context.js';
 import { createProgressBar } from '../progress-bar.js';
@@ -36,16 +37,13 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   const bar = options.json ? undefined : createProgressBar(ctx.stderr, ctx.interactive);
   try {
     const queue = runtime.queue!;
-    const ticket = await createTicket(
-      runtime.store.db,
+    const ticket = await submitTicket(
+      { db: runtime.store.db, pipelinesDir: ctx.config.pipelinesDir, enqueue: (trx, id) => queue.enqueue(id, trx) },
       {
         pipeline: pipeline.name,
         requester: options.requester ?? os.userInfo().username,
         purpose: options.purpose ?? `manual run of ${pipeline.name}`,
-        deliveryMode: pipeline.delivery,
-        policy: pipeline.policy,
       },
-      { afterInsert: (trx, row) => queue.enqueue(row.id, trx) },
     );
     if (!options.json) ctx.stderr.write(`${formatTicketNumber(ticket.number)} submitted for pipeline ${pipeline.name}\n`);
     runtime.onProgress((event) => {
