@@ -120,7 +120,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     if (error instanceof HTTPException) {
       // Hono's own validators: malformed JSON and the like.
       const code = error.status === 413 ? 'payload_too_large' : 'invalid_input';
-      return problem(c, new AirlockError(code, error.status === 400 ? 'Malformed request: the body is not valid JSON.' : error.message));
+      const message =
+        error.status === 400
+          ? 'Malformed request: the body is not valid JSON.'
+          : error.status === 415
+            ? 'Request bodies must be JSON, sent with Content-Type: application/json.'
+            : error.message;
+      return problem(c, new AirlockError(code, message));
     }
     const failure = coerceError(error);
     if (!(error instanceof AirlockError))

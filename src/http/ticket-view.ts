@@ -15,6 +15,24 @@ export function ticketSummary(t: TicketRow) {
 }
 
 /**
+ * `ticketSummary` for tickets that may redact names: a failure reason can quote an item's path (a
+ * connector's error), so for those tickets the item names are looked up and hashed in it.
+ */
+export async function ticketSummaries(db: Db, tickets: readonly TicketRow[]) {
+  const redacted = tickets.filter((t) => t.redact_names && t.failure_reason !== null).map((t) => t.id);
+  const items =
+    redacted.length === 0
+      ? []
+      : await db.selectFrom('items').select(['ticket_id', 'source_path']).where('ticket_id', 'in', redacted).execute();
+  return tickets.map((t) => {
+    const summary = ticketSummary(t);
+    if (!redacted.includes(t.id)) return summary;
+    const scrub = scrubber(items.filter((i) => i.ticket_id === t.id).map((i) => i.source_path));
+    return { ...summary, failureReason: scrub(summary.failureReason) };
+  });
+}
+
+/**
  * A ticket as the API shows it to someone allowed to see it: metadata, items with states and progress,
  * masked findings, the decision with reasons, approvals so far and the timeline. Never content. When the
  * pipeline redacts names, every item path (and archive member path) is replaced by `sha256:<hash>` wherever
@@ -40,29 +58,36 @@ export async function ticketView(db: Db, ticket: TicketRow) {
 type View = Awaited<ReturnType<typeof loadTicketDetails>>;
 
 function redactNames<T extends View>(view: T): T {
-  const names = new Map<string, string>();
-  for (const item of view.items) names.set(item.path, nameHash(item.path));
-  const scrub = (text: string | null): string | null => {
-    if (text === null) return null;
-    let out = text;
-    for (const [name, hash] of names) out = out.split(name).join(hash);
-    return out;
-  };
+  const scrub = scrubber(view.items.map((item) => item.path));
   return {
     ...view,
+    failureReason: scrub(view.failureReason),
     items: view.items.map((item) => ({
       ...item,
       path: nameHash(item.path),
       destination: item.destination === null ? null : nameHash(item.destination),
       error: scrub(item.error),
       reasons: item.reasons.map((r) => scrub(r) ?? ''),
+      checks: item.checks.map((check) => ({ ...check, error: scrub(check.error) })),
     })),
     findings: view.findings.map((f) => {
       const entry = (f.location as { entry?: unknown }).entry;
       return typeof entry === 'string' ? { ...f, location: { ...f.location, entry: nameHash(entry) } } : f;
     }),
+    decision: view.decision && { ...view.decision, reasons: view.decision.reasons.map((r) => scrub(r) ?? '') },
     events: view.events.map((e) => ({ ...e, reason: scrub(e.reason) })),
   };
+}
+
+/**
+ * Replaces each of `names` in a text by its hash, in one pass (longest name first), so that a name inside
+ * another name, or inside a hash already written, is never half-replaced.
+ */
+function scrubber(names: readonly string[]): (text: string | null) => string | null {
+  const ordered = [...new Set(names)].filter((n) => n !== '').sort((a, b) => b.length - a.length);
+  if (ordered.length === 0) return (text) => text;
+  const pattern = new RegExp(ordered.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return (text) => (text === null ? null : text.replace(pattern, (name) => nameHash(name)));
 }
 
 /** Stable, so the same name shows as the same hash across tickets, and not reversible for names worth hiding. */

@@ -23,7 +23,7 @@ import {
 } from '../api-schemas.js';
 import { notFound } from '../problem.js';
 import { defineRoute, ERRORS } from '../route-access.js';
-import { ticketSummary, ticketView } from '../ticket-view.js';
+import { ticketSummaries, ticketSummary, ticketView } from '../ticket-view.js';
 
 export interface TicketRouteDeps {
   db: Db;
@@ -140,7 +140,7 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
       .limit(query.limit ?? 100);
     if (query.state) rows = rows.where('state', '=', query.state);
     if (query.mine === 'true') rows = rows.where('requester', '=', caller.name);
-    return c.json({ tickets: (await rows.execute()).map(ticketSummary) }, 200);
+    return c.json({ tickets: await ticketSummaries(db, await rows.execute()) }, 200);
   });
 
   app.openapi(show, async (c) => {
@@ -183,6 +183,7 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
     const ticket = await visible(caller, c.req.valid('param').id);
     const escalation = await escalateTicket(db, ticket.id, caller.name, { slaMinutes: deps.escalationSlaMinutes });
     const current = escalation.created ? escalation.ticket : await getTicketRow(db, ticket.id);
-    return c.json({ ticket: ticketSummary(current), operator: escalation.operator, created: escalation.created }, 200);
+    const [summary] = await ticketSummaries(db, [current]);
+    return c.json({ ticket: summary!, operator: escalation.operator, created: escalation.created }, 200);
   });
 }
