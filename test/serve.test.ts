@@ -80,7 +80,7 @@ describe(`airlock serve (${backendName} store)`, () => {
     const response = await fetch(`${base}/no/such/route`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({ title: 'not_found', status: 404, detail: expect.stringContaining('/no/such/route') });
+    expect(await response.json()).toMatchObject({ code: 'not_found', status: 404, detail: expect.stringContaining('/no/such/route') });
   });
 
   // Last: it stops the shared server.
