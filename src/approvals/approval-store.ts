@@ -6,13 +6,15 @@ import type { RequiredApprovals } from '../policy/evaluate-policy.js';
 import { ticketManifest } from '../tickets/manifest.js';
 import type { Caller } from '../tickets/ticket-access.js';
 import { participation } from '../tickets/ticket-access.js';
-import { lockTicket, transitionTicket } from '../tickets/ticket-store.js';
+import { appendEvent, lockTicket, transitionTicket } from '../tickets/ticket-store.js';
 import { formatTicketNumber } from '../tickets/states.js';
 import { approvalsMissing, quorumMet } from './quorum.js';
 
 export interface DecisionInput {
   decision: 'approve' | 'reject';
   comment?: string | undefined;
+  /** How it arrived; recorded with it and in the ticket's history. */
+  channel?: 'api' | 'email' | 'web';
 }
 
 export interface ApprovalView {
@@ -22,12 +24,17 @@ export interface ApprovalView {
   at: string;
   /** False once the content or the policy version changed since it was given: it no longer counts. */
   valid: boolean;
+  /** The requester's confirmation, not an approval. */
+  asRequester: boolean;
+  channel: 'api' | 'email' | 'web';
 }
 
 export interface ApprovalStatus {
   approvals: ApprovalView[];
   /** Per requirement of the ticket's decision: what it asks and how many approvals it still needs. */
   required: (RequiredApprovals & { missing: number })[];
+  /** Whether the requester's confirmation is needed, and whether a valid one is in. */
+  requesterConfirmation: { required: boolean; given: boolean };
 }
 
 /**
@@ -47,10 +54,11 @@ export async function decideApproval(
   return inTransaction(db, async (trx) => {
     const ticket = await lockTicket(trx, ticketId);
     const label = formatTicketNumber(ticket.number);
-    if (ticket.requester === caller.name) {
-      throw new AirlockError('forbidden', `${label} was requested by ${caller.name}; a requester never decides their own ticket.`);
+    const asRequester = ticket.requester === caller.name;
+    if (asRequester && !ticket.requester_confirms && input.decision === 'approve') {
+      throw new AirlockError('forbidden', `${label} was requested by ${caller.name}; a requester never approves their own ticket.`);
     }
-    if (!caller.roles.includes('approver') || !(await participation(trx, ticket.id, caller.name)).has('approver')) {
+    if (!asRequester && (!caller.roles.includes('approver') || !(await participation(trx, ticket.id, caller.name)).has('approver'))) {
       throw new AirlockError('forbidden', `${caller.name} is not one of the approvers of ${label}.`);
     }
     if (ticket.state !== 'awaiting_approval') {
@@ -68,11 +76,20 @@ export async function decideApproval(
         comment: input.comment ?? null,
         manifest_sha256: manifest,
         policy_version: decision.policy_version,
+        channel: input.channel ?? 'api',
+        as_requester: asRequester,
       })
       .onConflict((oc) => oc.columns(['ticket_id', 'user_name']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted) throw new AirlockError('conflict', `${caller.name} has already decided on ${label}; one person counts once.`);
+    const role = asRequester ? 'requester' : 'approver';
+    await appendEvent(trx, ticket.id, {
+      actor: caller.name,
+      from: ticket.state,
+      to: ticket.state,
+      reason: `${input.decision === 'approve' ? (asRequester ? 'confirmed' : 'approved') : 'rejected'} by ${role} ${caller.name} via ${input.channel ?? 'api'}${input.comment ? ' (with a comment)' : ''}`,
+    });
 
     const status = await approvalStatus(trx, ticket.id, { manifest, policyVersion: decision.policy_version });
     const from = 'awaiting_approval' as const;
@@ -85,7 +102,9 @@ export async function decideApproval(
       return { ticket: rejected, status };
     }
     const approvers = await approversOf(trx, ticket.id, manifest, decision.policy_version);
-    if (!quorumMet(decision.required_approvals ?? [], approvers)) return { ticket, status };
+    if (!quorumMet(decision.required_approvals ?? [], approvers) || (ticket.requester_confirms && !status.requesterConfirmation.given)) {
+      return { ticket, status };
+    }
     const reason = `approved by ${approvers.map((a) => a.name).join(', ')}`;
     const approved = await transitionTicket(trx, ticket.id, 'approved', { actor: caller.name, from, reason });
     await options.onApproved?.(trx);
@@ -99,19 +118,27 @@ export async function approvalStatus(
   ticketId: string,
   current?: { manifest: string; policyVersion: string },
 ): Promise<ApprovalStatus> {
+  const ticket = await db.selectFrom('tickets').select(['requester_confirms']).where('id', '=', ticketId).executeTakeFirst();
+  const confirmRequired = ticket?.requester_confirms ?? false;
   const decision = await db
     .selectFrom('decisions')
     .select(['policy_version', 'required_approvals'])
     .where('ticket_id', '=', ticketId)
     .executeTakeFirst();
   const rows = await db.selectFrom('approvals').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
-  if (!decision) return { approvals: rows.map((r) => view(r, false)), required: [] };
+  if (!decision) {
+    return { approvals: rows.map((r) => view(r, false)), required: [], requesterConfirmation: { required: confirmRequired, given: false } };
+  }
   const manifest = current?.manifest ?? (await ticketManifest(db, ticketId));
   const isValid = (r: ApprovalRow) => r.manifest_sha256 === manifest && r.policy_version === decision.policy_version;
   const approvers = await approversOf(db, ticketId, manifest, decision.policy_version);
   return {
     approvals: rows.map((r) => view(r, isValid(r))),
     required: (decision.required_approvals ?? []).map((r) => ({ ...r, missing: approvalsMissing(r, approvers) })),
+    requesterConfirmation: {
+      required: confirmRequired,
+      given: rows.some((r) => r.as_requester && r.decision === 'approve' && isValid(r)),
+    },
   };
 }
 
@@ -123,6 +150,7 @@ async function approversOf(db: Db, ticketId: string, manifest: string, policyVer
     .select(['a.user_name', 'u.groups'])
     .where('a.ticket_id', '=', ticketId)
     .where('a.decision', '=', 'approve')
+    .where('a.as_requester', '=', false)
     .where('a.manifest_sha256', '=', manifest)
     .where('a.policy_version', '=', policyVersion)
     .execute();
@@ -130,5 +158,13 @@ async function approversOf(db: Db, ticketId: string, manifest: string, policyVer
 }
 
 function view(row: ApprovalRow, valid: boolean): ApprovalView {
-  return { user: row.user_name, decision: row.decision, comment: row.comment, at: row.decided_at.toISOString(), valid };
+  return {
+    user: row.user_name,
+    decision: row.decision,
+    comment: row.comment,
+    at: row.decided_at.toISOString(),
+    valid,
+    asRequester: row.as_requester,
+    channel: row.channel,
+  };
 }

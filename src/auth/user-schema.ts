@@ -16,7 +16,17 @@ export const rolesSchema = z
   .min(1, { error: `must name at least one of ${ROLES.join(', ')}` })
   .transform((roles) => [...new Set(roles)]);
 
-export const newUserSchema = z.strictObject({ name: userNameSchema, email: emailSchema, roles: rolesSchema });
+export const groupsSchema = z
+  .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { error: 'must be a group name of a-z, 0-9, ".", "_" or "-"' }))
+  .max(32)
+  .transform((groups) => [...new Set(groups)]);
+
+export const newUserSchema = z.strictObject({
+  name: userNameSchema,
+  email: emailSchema,
+  roles: rolesSchema,
+  groups: groupsSchema.default([]),
+});
 
 /**
  * Validates `value` against `schema`, or throws `invalid_input` naming each field that is wrong and the

@@ -11,6 +11,8 @@ export interface NewUser {
   email: string;
   /** At least one role; duplicates collapse. */
   roles: readonly Role[];
+  /** Approver groups, for policies and pipelines that name groups. */
+  groups?: readonly string[];
 }
 
 /** Adds a user. A name already taken is `conflict`; a bad name, e-mail or role is `invalid_input` naming it. */
@@ -20,7 +22,7 @@ export async function addUser(db: Db, user: NewUser): Promise<UserRow> {
   // transaction too, which a failed statement would abort.
   const row = await db
     .insertInto('users')
-    .values({ id: randomUUID(), name: valid.name, email: valid.email, roles: valid.roles, disabled_at: null })
+    .values({ id: randomUUID(), name: valid.name, email: valid.email, roles: valid.roles, groups: valid.groups, disabled_at: null })
     .onConflict((oc) => oc.column('name').doNothing())
     .returningAll()
     .executeTakeFirst();

@@ -21,7 +21,7 @@ Commands:
                           run a policy's table of expected verdicts
   policy replay <policy> [--since DATE] [--json]
                           re-decide stored tickets with another policy; print what would change
-  users add <name> --email E --roles r1,r2
+  users add <name> --email E --roles r1,r2 [--groups g1,g2]
                           add a user; roles: requester, approver, operator, auditor, admin
   users list [--json]     list users and their roles
   users disable <name>    disable a user; their API tokens stop working
@@ -127,17 +127,22 @@ const COMMANDS: Record<
     },
   },
   users: {
-    options: { email: { type: 'string' }, roles: { type: 'string' }, json: { type: 'boolean' } },
+    options: { email: { type: 'string' }, roles: { type: 'string' }, groups: { type: 'string' }, json: { type: 'boolean' } },
     positionals: [1, 2],
     quiet: true,
     run: async (ctx, v, [sub, name]) => {
       const users = await import('./commands/users.js');
       if (sub === 'add' && name !== undefined)
-        return users.usersAddCommand(ctx, { name, email: v.email as string | undefined, roles: v.roles as string | undefined });
+        return users.usersAddCommand(ctx, {
+          name,
+          email: v.email as string | undefined,
+          roles: v.roles as string | undefined,
+          groups: v.groups as string | undefined,
+        });
       if (sub === 'list' && name === undefined) return users.usersListCommand(ctx, { json: Boolean(v.json) });
       if (sub === 'disable' && name !== undefined) return users.usersDisableCommand(ctx, { name });
       throw new UsageError(
-        'Use "airlock users add <name> --email E --roles r1,r2", "airlock users list [--json]" or "airlock users disable <name>".',
+        'Use "airlock users add <name> --email E --roles r1,r2 [--groups g1,g2]", "airlock users list [--json]" or "airlock users disable <name>".',
       );
     },
   },

@@ -9,12 +9,15 @@ import { openStore, type Store } from './database.js';
 /** The real PostgreSQL these tests always use for the PostgreSQL half (CI starts it). */
 const POSTGRES_URL = process.env.AIRLOCK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const EXPECTED_TABLES = [
+  'action_links',
   'api_tokens',
   'approvals',
   'check_runs',
   'decisions',
   'findings',
   'items',
+  'mails',
+  'review_tasks',
   'ticket_events',
   'ticket_participants',
   'tickets',

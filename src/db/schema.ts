@@ -46,6 +46,8 @@ export interface TicketsTable {
   selection: ColumnType<{ include: string[] } | null, string | null | undefined, string | null>;
   escalated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   sla_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  sla_breached_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  requester_confirms: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface TicketEventsTable {
@@ -142,6 +144,59 @@ export interface ApprovalsTable {
   manifest_sha256: string;
   policy_version: string;
   decided_at: Generated<Date>;
+  channel: ColumnType<'api' | 'email' | 'web', 'api' | 'email' | 'web' | undefined, 'api' | 'email' | 'web'>;
+  /** The requester's confirmation: recorded with the decisions, never counted as an approval. */
+  as_requester: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export type MailState = 'queued' | 'sending' | 'sent' | 'failed' | 'local';
+
+export interface MailsTable {
+  id: string;
+  ticket_id: string | null;
+  kind: string;
+  to_address: string;
+  to_user: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  message_id: string;
+  thread_id: string | null;
+  state: MailState;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  claimed_at: Date | null;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+export type ActionPurpose = 'confirm' | 'approve' | 'escalate';
+
+export interface ActionLinksTable {
+  id: string;
+  ticket_id: string;
+  user_name: string;
+  email: string;
+  purpose: ActionPurpose;
+  token_hash: string;
+  manifest_sha256: string | null;
+  policy_version: string | null;
+  expires_at: Date;
+  opened_at: Date | null;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface ReviewTasksTable {
+  ticket_id: string;
+  state: 'open' | 'done' | 'expired';
+  created_at: Generated<Date>;
+  due_at: Date;
+  reminders_sent: ColumnType<number, number | undefined, number>;
+  next_reminder_at: Date | null;
+  escalated_at: Date | null;
+  unreached_at: Date | null;
 }
 
 export interface ApiTokensTable {
@@ -170,6 +225,9 @@ export interface Database {
   api_tokens: ApiTokensTable;
   ticket_participants: TicketParticipantsTable;
   approvals: ApprovalsTable;
+  mails: MailsTable;
+  action_links: ActionLinksTable;
+  review_tasks: ReviewTasksTable;
 }
 
 export type TicketRow = Selectable<TicketsTable>;
@@ -182,3 +240,6 @@ export type DecisionRow = Selectable<DecisionsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type ApprovalRow = Selectable<ApprovalsTable>;
+export type MailRow = Selectable<MailsTable>;
+export type ActionLinkRow = Selectable<ActionLinksTable>;
+export type ReviewTaskRow = Selectable<ReviewTasksTable>;

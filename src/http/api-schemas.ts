@@ -115,7 +115,11 @@ const Approval = z.object({
   comment: z.string().nullable(),
   at: z.string(),
   valid: z.boolean().openapi({ description: 'False once the content manifest or policy version changed since it was given' }),
+  asRequester: z.boolean().openapi({ description: "The requester's confirmation, never counted as an approval" }),
+  channel: z.enum(['api', 'email', 'web']),
 });
+
+const RequesterConfirmation = z.object({ required: z.boolean(), given: z.boolean() });
 
 export const TicketDetails = TicketSummary.extend({
   items: z.array(Item),
@@ -146,6 +150,7 @@ export const TicketDetails = TicketSummary.extend({
   requiredApprovals: z.array(
     z.object({ count: z.number(), groups: z.array(z.string()), distinctGroups: z.boolean(), missing: z.number() }),
   ),
+  requesterConfirmation: RequesterConfirmation,
 }).openapi('TicketDetails');
 
 export const TicketList = z.object({ tickets: z.array(TicketSummary) }).openapi('TicketList');

@@ -51,6 +51,7 @@ export async function ticketView(db: Db, ticket: TicketRow) {
     operators: participants.filter((p) => p.role === 'operator').map((p) => p.user_name),
     approvals: approvals.approvals,
     requiredApprovals: approvals.required,
+    requesterConfirmation: approvals.requesterConfirmation,
   };
   return ticket.redact_names ? redactNames(view) : view;
 }

@@ -72,7 +72,11 @@ const destination = z
   )
   .transform((settings): ConnectorSettings => settings);
 
-const approver = strictConfigObject({ name: z.string().min(1), email: z.email() });
+/** A named user (`name` is their Airlock user name), or every enabled user of an approver group at submit time. */
+const approver = z.union([
+  strictConfigObject({ name: z.string().min(1), email: z.email() }),
+  strictConfigObject({ group: z.string().min(1) }),
+]);
 
 /** Check ids as registered in `checks/index.ts`; whether each exists is checked against that registry by the caller. */
 const checkId = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'must be a check id such as "filetype"' });
@@ -106,8 +110,27 @@ export const pipelineSchema = strictConfigObject({
   policy: configName,
   /** `all-or-nothing`: one blocked item holds the whole ticket. `per-item`: allowed items go, others stay. */
   delivery: z.enum(['all-or-nothing', 'per-item']).default('all-or-nothing') satisfies z.ZodType<DeliveryMode>,
-  /** People who may approve `review` verdicts for this pipeline. */
+  /** People who may approve `review` verdicts for this pipeline: users by name, or groups of users. */
   approvers: z.array(approver).default([]),
+  /** Whether the requester must also confirm a reviewed transfer (besides the approvers' quorum). */
+  requesterConfirms: z.boolean().default(true),
+  /** Hours a review may stay open before the ticket expires (fail closed), and between reminders. */
+  review: strictConfigObject({
+    expiresAfterHours: z
+      .number()
+      .positive()
+      .max(24 * 90)
+      .default(72),
+    remindEveryHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
+    /** Reminders before the request also goes to the backup group. */
+    escalateAfterReminders: z.int().min(0).max(20).default(2),
+    /** Approver group asked once the named approvers have not answered in time. */
+    backupGroup: z.string().min(1).optional(),
+  }).default({ expiresAfterHours: 72, remindEveryHours: 24, escalateAfterReminders: 2 }),
   /** Checks run on every item, in order. At least one: an uninspected item must not reach a catch-all `allow`. */
   checks: z
     .array(checkId)

@@ -43,9 +43,27 @@ export async function submitTicket(deps: SubmitDeps, submission: TicketSubmissio
       deliveryMode: pipeline.delivery,
       policy: pipeline.policy,
       redactNames: pipeline.redactNames,
-      approvers: pipeline.approvers.map((a) => a.name),
+      approvers: await approverNames(deps.db, pipeline.approvers),
+      requesterConfirms: pipeline.requesterConfirms,
       ...(submission.selection ? { selection: submission.selection } : {}),
     },
     { afterInsert: (trx, row) => deps.enqueue(trx, row.id) },
   );
+}
+
+/** The pipeline's approvers as user names: named users as they are, groups expanded to their enabled members now. */
+async function approverNames(db: Db, approvers: readonly ({ name: string } | { group: string })[]): Promise<string[]> {
+  const names = approvers.filter((a): a is { name: string } => 'name' in a).map((a) => a.name);
+  const groups = approvers.filter((a): a is { group: string } => 'group' in a).map((a) => a.group);
+  if (groups.length > 0) {
+    const members = await db
+      .selectFrom('users')
+      .select('name')
+      .where('disabled_at', 'is', null)
+      .where((eb) => eb.or(groups.map((g) => eb(eb.val(g), '=', eb.fn.any('groups')))))
+      .orderBy('name')
+      .execute();
+    names.push(...members.map((m) => m.name));
+  }
+  return [...new Set(names)];
 }

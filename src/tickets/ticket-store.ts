@@ -17,6 +17,8 @@ export interface NewTicket {
   approvers?: readonly string[];
   /** Narrows the pipeline's selection for this ticket only. */
   selection?: { include: string[] };
+  /** The requester must confirm a reviewed transfer besides the approvers. */
+  requesterConfirms?: boolean;
 }
 
 export interface TransitionOptions {
@@ -52,6 +54,7 @@ export async function createTicket(
         finished_at: null,
         redact_names: ticket.redactNames ?? false,
         selection: ticket.selection ? JSON.stringify(ticket.selection) : null,
+        requester_confirms: ticket.requesterConfirms ?? false,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -8,17 +8,26 @@ import { UsageError, type CliContext } from '../cli-context.js';
 /** `airlock users add <name> --email E --roles r1,r2`. */
 export async function usersAddCommand(
   ctx: CliContext,
-  options: { name: string; email: string | undefined; roles: string | undefined },
+  options: { name: string; email: string | undefined; roles: string | undefined; groups?: string | undefined },
 ): Promise<number> {
   if (options.email === undefined) throw new UsageError('"airlock users add" needs --email ADDRESS.');
   if (options.roles === undefined)
     throw new UsageError(`"airlock users add" needs --roles, a comma-separated list of ${ROLES.join(', ')}.`);
   // Checked before the store is opened, so a typo costs nothing and creates nothing.
-  const user = parseInput(newUserSchema, { name: options.name, email: options.email, roles: parseRoles(options.roles) }, 'user');
+  const groups =
+    options.groups === undefined
+      ? []
+      : options.groups
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean);
+  const user = parseInput(newUserSchema, { name: options.name, email: options.email, roles: parseRoles(options.roles), groups }, 'user');
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
     const row = await addUser(store.db, user);
-    ctx.stdout.write(`Added user ${row.name} <${row.email}> with roles ${row.roles.join(', ')}.\n`);
+    ctx.stdout.write(
+      `Added user ${row.name} <${row.email}> with roles ${row.roles.join(', ')}${row.groups.length ? ` in groups ${row.groups.join(', ')}` : ''}.\n`,
+    );
     return 0;
   } finally {
     await store.close();

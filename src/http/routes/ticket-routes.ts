@@ -173,7 +173,12 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
     if (result.ticket.state === 'rejected') await deps.purge(ticket.id);
     if (result.ticket.state !== 'awaiting_approval') deps.onApprovalSettled?.((Date.now() - new Date(waitingSince).getTime()) / 1000);
     return c.json(
-      { ticket: ticketSummary(result.ticket), approvals: result.status.approvals, requiredApprovals: result.status.required },
+      {
+        ticket: ticketSummary(result.ticket),
+        approvals: result.status.approvals,
+        requiredApprovals: result.status.required,
+        requesterConfirmation: result.status.requesterConfirmation,
+      },
       200,
     );
   });
