@@ -118,25 +118,53 @@ export async function approvalStatus(
   ticketId: string,
   current?: { manifest: string; policyVersion: string },
 ): Promise<ApprovalStatus> {
-  const ticket = await db.selectFrom('tickets').select(['requester_confirms']).where('id', '=', ticketId).executeTakeFirst();
-  const confirmRequired = ticket?.requester_confirms ?? false;
-  const decision = await db
-    .selectFrom('decisions')
-    .select(['policy_version', 'required_approvals'])
-    .where('ticket_id', '=', ticketId)
-    .executeTakeFirst();
-  const rows = await db.selectFrom('approvals').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
-  if (!decision) {
-    return { approvals: rows.map((r) => view(r, false)), required: [], requesterConfirmation: { required: confirmRequired, given: false } };
-  }
-  const manifest = current?.manifest ?? (await ticketManifest(db, ticketId));
-  const isValid = (r: ApprovalRow) => r.manifest_sha256 === manifest && r.policy_version === decision.policy_version;
-  const approvers = await approversOf(db, ticketId, manifest, decision.policy_version);
+  const [ticket, decision, rows, manifest] = await Promise.all([
+    db.selectFrom('tickets').select(['requester_confirms']).where('id', '=', ticketId).executeTakeFirst(),
+    db.selectFrom('decisions').select(['policy_version', 'required_approvals']).where('ticket_id', '=', ticketId).executeTakeFirst(),
+    loadApprovals(db, ticketId),
+    current ? Promise.resolve(current.manifest) : ticketManifest(db, ticketId),
+  ]);
+  return summarizeApprovals(rows, { decision, manifest, requesterConfirms: ticket?.requester_confirms ?? false });
+}
+
+export type ApprovalWithGroups = ApprovalRow & { groups: string[] };
+
+/** A ticket's decisions in order, each with the approver's current groups. */
+export async function loadApprovals(db: Db, ticketId: string): Promise<ApprovalWithGroups[]> {
+  const rows = await db
+    .selectFrom('approvals as a')
+    .leftJoin('users as u', 'u.name', 'a.user_name')
+    .selectAll('a')
+    .select('u.groups')
+    .where('a.ticket_id', '=', ticketId)
+    .orderBy('a.id')
+    .execute();
+  return rows.map((r) => ({ ...r, groups: r.groups ?? [] }));
+}
+
+/**
+ * Pure: which decisions still count (given for this manifest and policy version), what each requirement
+ * still misses, and whether the requester's confirmation is needed and in.
+ */
+export function summarizeApprovals(
+  rows: readonly ApprovalWithGroups[],
+  context: {
+    decision: { policy_version: string; required_approvals: RequiredApprovals[] | null } | undefined;
+    manifest: string;
+    requesterConfirms: boolean;
+  },
+): ApprovalStatus {
+  const { decision } = context;
+  const isValid = (r: ApprovalRow) =>
+    decision !== undefined && r.manifest_sha256 === context.manifest && r.policy_version === decision.policy_version;
+  const approvers = rows
+    .filter((r) => isValid(r) && r.decision === 'approve' && !r.as_requester)
+    .map((r) => ({ name: r.user_name, groups: r.groups }));
   return {
     approvals: rows.map((r) => view(r, isValid(r))),
-    required: (decision.required_approvals ?? []).map((r) => ({ ...r, missing: approvalsMissing(r, approvers) })),
+    required: (decision?.required_approvals ?? []).map((r) => ({ ...r, missing: approvalsMissing(r, approvers) })),
     requesterConfirmation: {
-      required: confirmRequired,
+      required: context.requesterConfirms,
       given: rows.some((r) => r.as_requester && r.decision === 'approve' && isValid(r)),
     },
   };
@@ -144,17 +172,10 @@ export async function approvalStatus(
 
 /** The people whose approvals still count, with their groups. */
 async function approversOf(db: Db, ticketId: string, manifest: string, policyVersion: string) {
-  const rows = await db
-    .selectFrom('approvals as a')
-    .leftJoin('users as u', 'u.name', 'a.user_name')
-    .select(['a.user_name', 'u.groups'])
-    .where('a.ticket_id', '=', ticketId)
-    .where('a.decision', '=', 'approve')
-    .where('a.as_requester', '=', false)
-    .where('a.manifest_sha256', '=', manifest)
-    .where('a.policy_version', '=', policyVersion)
-    .execute();
-  return rows.map((r) => ({ name: r.user_name, groups: r.groups ?? [] }));
+  const rows = await loadApprovals(db, ticketId);
+  return rows
+    .filter((r) => r.decision === 'approve' && !r.as_requester && r.manifest_sha256 === manifest && r.policy_version === policyVersion)
+    .map((r) => ({ name: r.user_name, groups: r.groups }));
 }
 
 function view(row: ApprovalRow, valid: boolean): ApprovalView {

@@ -30,6 +30,7 @@ describe(`token store (${backendName})`, () => {
     expect(auth).toEqual({
       user: { id: user.id, name: user.name, email: user.email, roles: ['requester', 'approver'], groups: [] },
       tokenId: created.id,
+      expiresAt: created.expiresAt,
     });
   });
 

@@ -59,6 +59,8 @@ export interface CreatedToken {
 export interface TokenAuthentication {
   user: { id: string; name: string; email: string; roles: Role[]; groups: string[] };
   tokenId: string;
+  /** When the token stops working (a cache must not outlive it). */
+  expiresAt: Date;
 }
 
 /** A token as listed: everything but its hash, with its user's name. */
@@ -104,7 +106,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as token_id', 't.last_used_at', 'u.id', 'u.name', 'u.email', 'u.roles', 'u.groups'])
+    .select(['t.id as token_id', 't.last_used_at', 't.expires_at', 'u.id', 'u.name', 'u.email', 'u.roles', 'u.groups'])
     .where('t.token_hash', '=', hashToken(token))
     .where('t.revoked_at', 'is', null)
     .where('t.expires_at', '>', now)
@@ -121,7 +123,11 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', staleBefore)]))
       .execute();
   }
-  return { user: { id: row.id, name: row.name, email: row.email, roles: row.roles, groups: row.groups }, tokenId: row.token_id };
+  return {
+    user: { id: row.id, name: row.name, email: row.email, roles: row.roles, groups: row.groups },
+    tokenId: row.token_id,
+    expiresAt: row.expires_at,
+  };
 }
 
 /**

@@ -46,6 +46,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   AIRLOCK_ESCALATION_SLA_MINUTES: z.coerce.number().int().min(1).max(100_000).default(240),
+  AIRLOCK_TOKEN_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   AIRLOCK_OIDC_JWKS_URL: jwksUrlSchema.optional(),
   AIRLOCK_OIDC_ISSUER: z.string().min(1).optional(),
   AIRLOCK_OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -110,6 +111,8 @@ export interface AirlockConfig {
   readonly oidc: OidcConfig | undefined;
   /** How long an operator has to pick up an escalated ticket. */
   readonly escalationSlaMinutes: number;
+  /** How long `serve` remembers a verified API token (a revocation elsewhere takes effect within it). */
+  readonly tokenCacheSeconds: number;
 }
 
 /** Parses the environment once; every problem is listed in one error naming the variables. */
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: e.HOST,
     oidc: oidcConfig(e),
     escalationSlaMinutes: e.AIRLOCK_ESCALATION_SLA_MINUTES,
+    tokenCacheSeconds: e.AIRLOCK_TOKEN_CACHE_SECONDS,
   });
 }
 

@@ -14,6 +14,7 @@ import { authenticate, callerOf, type ExternalVerifier } from './authenticate.js
 import { registerDocs } from './docs.js';
 import { FailedAuthLimiter } from './failed-auth-limiter.js';
 import { problem } from './problem.js';
+import { TokenCache } from './token-cache.js';
 import { defineRoute, ROUTES } from './route-access.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerTicketRoutes } from './routes/ticket-routes.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   escalationSlaMinutes?: number;
   /** Failed sign-ins per address per minute before it is refused (429). */
   authFailureLimit?: number;
+  /** How long a verified API token is remembered in this process; 0 (the default here) looks it up every time. */
+  tokenCacheTtlMs?: number;
 }
 
 /** Request bodies above this are refused before they are parsed. */
@@ -54,7 +57,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   const limiter = new FailedAuthLimiter(deps.authFailureLimit ?? 20, 60_000);
-  const guard = authenticate({ db: deps.db, limiter, oidc: deps.oidc });
+  const cache = new TokenCache(deps.tokenCacheTtlMs ?? 0);
+  const guard = authenticate({ db: deps.db, limiter, oidc: deps.oidc, cache });
 
   app.use('*', requestId());
   app.use(
@@ -64,6 +68,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
   app.use('*', async (c, next) => {
+    // Request lines are debug-level; building them for nothing costs a busy server measurably.
+    if (!deps.logger.isLevelEnabled('debug')) return next();
     const started = performance.now();
     await next();
     deps.logger.debug(

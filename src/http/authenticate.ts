@@ -1,11 +1,12 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { authenticateToken } from '../auth/token-store.js';
+import { authenticateToken, hashToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
 import { AirlockError } from '../errors.js';
 import type { Caller } from '../tickets/ticket-access.js';
 import type { FailedAuthLimiter } from './failed-auth-limiter.js';
 import { problem } from './problem.js';
+import type { TokenCache } from './token-cache.js';
 
 /** Verifies a non-Airlock bearer token (an OIDC JWT); undefined when it is not valid. */
 export type ExternalVerifier = (token: string) => Promise<{ name: string; roles: Caller['roles'] } | undefined>;
@@ -14,6 +15,8 @@ export interface AuthenticateDeps {
   db: Db;
   limiter: FailedAuthLimiter;
   oidc?: ExternalVerifier | undefined;
+  /** Recently verified API tokens; absent: every request looks its token up. */
+  cache?: TokenCache | undefined;
 }
 
 /**
@@ -45,8 +48,14 @@ async function resolve(header: string | undefined, deps: AuthenticateDeps): Prom
   const token = match?.[1];
   if (!token) return undefined;
   if (token.startsWith('alk_')) {
+    const key = hashToken(token);
+    const cached = deps.cache?.get(key);
+    if (cached) return cached;
     const found = await authenticateToken(deps.db, token);
-    return found ? { name: found.user.name, roles: found.user.roles, groups: found.user.groups } : undefined;
+    if (!found) return undefined;
+    const caller = { name: found.user.name, roles: found.user.roles, groups: found.user.groups };
+    deps.cache?.set(key, caller, found.expiresAt);
+    return caller;
   }
   if (!deps.oidc) return undefined;
   const identity = await deps.oidc(token);

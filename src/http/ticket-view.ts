@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { approvalStatus } from '../approvals/approval-store.js';
+import { loadApprovals, summarizeApprovals } from '../approvals/approval-store.js';
+import { manifestOf } from '../tickets/manifest.js';
 import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import { loadTicketDetails, presentTicket } from '../tickets/ticket-presenter.js';
@@ -39,11 +40,15 @@ export async function ticketSummaries(db: Db, tickets: readonly TicketRow[]) {
  * it would appear, messages included.
  */
 export async function ticketView(db: Db, ticket: TicketRow) {
-  const [details, approvals, participants] = await Promise.all([
+  // One round of independent queries; the manifest is computed from the items already loaded.
+  const [details, rows, decision, participants] = await Promise.all([
     loadTicketDetails(db, ticket),
-    approvalStatus(db, ticket.id),
+    loadApprovals(db, ticket.id),
+    db.selectFrom('decisions').select(['policy_version', 'required_approvals']).where('ticket_id', '=', ticket.id).executeTakeFirst(),
     db.selectFrom('ticket_participants').select(['user_name', 'role']).where('ticket_id', '=', ticket.id).orderBy('user_name').execute(),
   ]);
+  const manifest = manifestOf(details.items.map((i) => ({ seq: i.seq, source_path: i.path, size: i.size, sha256: i.sha256 })));
+  const approvals = summarizeApprovals(rows, { decision, manifest, requesterConfirms: ticket.requester_confirms });
   const view = {
     ...details,
     ...ticketSummary(ticket),

@@ -102,7 +102,7 @@ export class TicketQueue {
   async work(handlers: TicketHandlers): Promise<void> {
     await this.boss.work(
       QUEUES.processTicket,
-      { includeMetadata: true, localConcurrency: this.config.concurrency, pollingIntervalSeconds: 1 },
+      { includeMetadata: true, localConcurrency: this.config.concurrency, pollingIntervalSeconds: 0.5 },
       async ([job]: JobWithMetadata<TicketJob>[]) => {
         if (job) await this.runJob(job, handlers);
       },

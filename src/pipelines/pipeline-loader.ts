@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   deepFreeze,
@@ -70,6 +71,25 @@ export async function loadPipeline(dir: string, name: string): Promise<LoadedPip
   const result = await loadPipelineFile(file);
   if (!result.ok) throw invalidConfigError('pipeline', name, result.problems);
   return result.pipeline;
+}
+
+const loaded = new Map<string, { file: string; mtimeMs: number; size: number; pipeline: LoadedPipeline }>();
+
+/**
+ * `loadPipeline`, reusing the last result while the file is unchanged (same modification time and size), so
+ * a busy API does not re-read and re-validate the YAML on every request. An edited file is read again.
+ */
+export async function loadPipelineCached(dir: string, name: string): Promise<LoadedPipeline> {
+  const key = `${dir}\0${name}`;
+  const hit = loaded.get(key);
+  if (hit) {
+    const now = await stat(hit.file).catch(() => undefined);
+    if (now && now.mtimeMs === hit.mtimeMs && now.size === hit.size) return hit.pipeline;
+  }
+  const pipeline = await loadPipeline(dir, name);
+  const info = await stat(pipeline.file);
+  loaded.set(key, { file: pipeline.file, mtimeMs: info.mtimeMs, size: info.size, pipeline });
+  return pipeline;
 }
 
 /** Reads and validates one file; never throws for a bad file, it returns the problems. */

@@ -13,6 +13,11 @@ export async function ticketManifest(db: Db, ticketId: string): Promise<string> 
     .where('ticket_id', '=', ticketId)
     .orderBy('seq')
     .execute();
+  return manifestOf(items);
+}
+
+/** The same manifest over items already loaded (in `seq` order). */
+export function manifestOf(items: readonly { seq: number; source_path: string; size: number | null; sha256: string | null }[]): string {
   const hash = createHash('sha256');
   for (const item of items) hash.update(`${item.seq}\0${item.source_path}\0${item.size ?? ''}\0${item.sha256 ?? ''}\n`);
   return hash.digest('hex');

@@ -2,7 +2,7 @@ import { compileGlob } from '../../connectors/glob.js';
 import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
-import { loadPipeline } from '../pipelines/pipeline-loader.js';
+import { loadPipelineCached } from '../pipelines/pipeline-loader.js';
 import { createTicket } from './ticket-store.js';
 
 export interface TicketSubmission {
@@ -25,7 +25,7 @@ export interface SubmitDeps {
  * copied onto it (a later edit of the YAML does not change an existing ticket), and enqueues it.
  */
 export async function submitTicket(deps: SubmitDeps, submission: TicketSubmission): Promise<TicketRow> {
-  const pipeline = await loadPipeline(deps.pipelinesDir, submission.pipeline);
+  const pipeline = await loadPipelineCached(deps.pipelinesDir, submission.pipeline);
   for (const [i, pattern] of (submission.selection?.include ?? []).entries()) {
     try {
       compileGlob(pattern);

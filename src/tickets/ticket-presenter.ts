@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { DecisionRow, FindingRow, ItemRow, TicketEventRow, TicketRow } from '../db/schema.js';
-import { listCheckRuns, listFindings, listItems } from './item-store.js';
+import { listFindings, listItems } from './item-store.js';
 import { formatTicketNumber } from './states.js';
 import { listEvents } from './ticket-store.js';
 
@@ -79,16 +79,18 @@ export type TicketDetails = ReturnType<typeof presentTicket> & {
 
 /** Everything recorded about one ticket, in presentable form. */
 export async function loadTicketDetails(db: Db, ticket: TicketRow): Promise<TicketDetails> {
-  const [items, findings, decision, events] = await Promise.all([
+  const [items, findings, decision, events, runs] = await Promise.all([
     listItems(db, ticket.id),
     listFindings(db, ticket.id),
     db.selectFrom('decisions').selectAll().where('ticket_id', '=', ticket.id).executeTakeFirst(),
     listEvents(db, ticket.id),
+    db
+      .selectFrom('check_runs')
+      .innerJoin('items', 'items.id', 'check_runs.item_id')
+      .selectAll('check_runs')
+      .where('items.ticket_id', '=', ticket.id)
+      .execute(),
   ]);
-  const runs = await listCheckRuns(
-    db,
-    items.map((i) => i.id),
-  );
   const seqOf = new Map(items.map((i) => [i.id, i.seq]));
   return {
     ...presentTicket(ticket),

@@ -39,6 +39,7 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
       },
       ...(oidc ? { oidc: (token: string) => oidc.verify(token) } : {}),
       escalationSlaMinutes: ctx.config.escalationSlaMinutes,
+      tokenCacheTtlMs: ctx.config.tokenCacheSeconds * 1000,
     });
     server = await listen(app.fetch, options);
     await runtime.startWorkers();
