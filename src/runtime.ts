@@ -1,4 +1,7 @@
+import { hkdfSync } from 'node:crypto';
 import os from 'node:os';
+import type { CommunicationContext } from './approvals/review-task.js';
+import { systemClock, type Clock } from './clock.js';
 import type { AirlockConfig } from './config/env.js';
 import { openStore, storeConfigFrom, type Store } from './db/database.js';
 import { createPipelineResolver } from './engine/pipeline-resolver.js';
@@ -21,6 +24,10 @@ export interface Runtime {
   readonly processor: TicketProcessor;
   /** The job queue, when this process was started with one. */
   readonly queue: TicketQueue | undefined;
+  /** Link base, clock and mail domain for everything that writes mails. */
+  readonly communication: CommunicationContext;
+  /** Key for the CSRF tokens of action-link pages, derived from the master key (so every worker agrees). */
+  readonly linkSecret: Buffer;
   /** Starts workers in this process and re-enqueues tickets left mid-way by an earlier crash. */
   startWorkers(): Promise<void>;
   /** Subscribes to progress of tickets processed by this process's workers. */
@@ -33,6 +40,8 @@ export interface RuntimeOptions {
   queue: boolean;
   /** Where secret references `${env:…}` are looked up; the process environment by default. */
   env?: NodeJS.ProcessEnv;
+  /** The clock of reminders, expiry and SLAs; the system clock by default. */
+  clock?: Clock;
 }
 
 export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
@@ -45,6 +54,11 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     env: options.env ?? process.env,
   });
   const actor = `worker:${os.hostname()}:${process.pid}`;
+  const communication: CommunicationContext = {
+    publicUrl: config.publicUrl,
+    clock: options.clock ?? systemClock,
+    messageIdDomain: config.mail.messageIdDomain,
+  };
   const processor = new TicketProcessor({
     db: store.db,
     staging,
@@ -54,6 +68,7 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     limits: config.limits,
     itemConcurrency: config.itemConcurrency,
     actor,
+    communication,
   });
   let queue: TicketQueue | undefined;
   try {
@@ -79,6 +94,8 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     resolvePipeline,
     processor,
     queue,
+    communication,
+    linkSecret: Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'airlock action-link csrf', 32)),
     async startWorkers() {
       if (!queue) throw new Error('startWorkers needs a runtime created with queue: true');
       await queue.work({

@@ -31,6 +31,10 @@ Commands:
                           list API tokens: prefix, state, expiry (never the token)
   tokens revoke <id-or-prefix>
                           revoke an API token
+  outbox [--ticket T-000123] [--json]
+                          list mails newest first: state, kind, recipient, subject, attempts, last error
+  outbox show <id-or-message-id> [--json]
+                          print a mail's plain-text body (without SMTP_URL, mails stay here: follow their links)
   migrate                 create or update the database schema
 
 Global options: --verbose (debug logs on stderr), --help, --version
@@ -163,6 +167,18 @@ const COMMANDS: Record<
       throw new UsageError(
         'Use "airlock tokens create <name> [--expires-days N] [--label L]", "airlock tokens list [<name>]" or "airlock tokens revoke <id-or-prefix>".',
       );
+    },
+  },
+  outbox: {
+    options: { ticket: { type: 'string' }, json: { type: 'boolean' } },
+    positionals: [0, 2],
+    quiet: true,
+    run: async (ctx, v, [sub, ref]) => {
+      const outbox = await import('./commands/outbox.js');
+      if (sub === undefined) return outbox.outboxListCommand(ctx, { ticket: v.ticket as string | undefined, json: Boolean(v.json) });
+      if (sub === 'show' && ref !== undefined && v.ticket === undefined)
+        return outbox.outboxShowCommand(ctx, { ref, json: Boolean(v.json) });
+      throw new UsageError('Use "airlock outbox [--ticket T-000123] [--json]" or "airlock outbox show <id-or-message-id>".');
     },
   },
   migrate: {

@@ -3,6 +3,14 @@ import { z } from 'zod';
 import { DEFAULT_ROLES_CLAIM, DEFAULT_USERNAME_CLAIM, jwksUrlSchema, parseRoleMap, type OidcConfig } from '../auth/oidc-config.js';
 import { AirlockError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
+import {
+  DEFAULT_MAIL_FROM,
+  mailConfig,
+  mailFromSchema,
+  messageIdDomainSchema,
+  smtpUrlSchema,
+  type MailConfig,
+} from '../notify/mail-config.js';
 import { parseS3StagingLocation, type S3StagingLocation } from '../staging/staging-location.js';
 
 /** Every environment variable Airlock reads, with its default. The README's configuration table mirrors this. */
@@ -47,6 +55,12 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   AIRLOCK_ESCALATION_SLA_MINUTES: z.coerce.number().int().min(1).max(100_000).default(240),
   AIRLOCK_TOKEN_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  AIRLOCK_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the http(s) address people reach `airlock serve` at' })
+    .default('http://127.0.0.1:8080'),
+  SMTP_URL: smtpUrlSchema.optional(),
+  MAIL_FROM: mailFromSchema.default(DEFAULT_MAIL_FROM),
+  MAIL_MESSAGE_ID_DOMAIN: messageIdDomainSchema.optional(),
   AIRLOCK_OIDC_JWKS_URL: jwksUrlSchema.optional(),
   AIRLOCK_OIDC_ISSUER: z.string().min(1).optional(),
   AIRLOCK_OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -111,8 +125,12 @@ export interface AirlockConfig {
   readonly oidc: OidcConfig | undefined;
   /** How long an operator has to pick up an escalated ticket. */
   readonly escalationSlaMinutes: number;
+  /** Outgoing mail (SMTP_URL, MAIL_FROM, MAIL_MESSAGE_ID_DOMAIN); without SMTP_URL mails stay in the local outbox. */
+  readonly mail: MailConfig;
   /** How long `serve` remembers a verified API token (a revocation elsewhere takes effect within it). */
   readonly tokenCacheSeconds: number;
+  /** Where people reach `airlock serve`: the base of the links in mails. */
+  readonly publicUrl: string;
 }
 
 /** Parses the environment once; every problem is listed in one error naming the variables. */
@@ -149,7 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: e.HOST,
     oidc: oidcConfig(e),
     escalationSlaMinutes: e.AIRLOCK_ESCALATION_SLA_MINUTES,
+    mail: mailConfig(e.SMTP_URL, e.MAIL_FROM, e.MAIL_MESSAGE_ID_DOMAIN),
     tokenCacheSeconds: e.AIRLOCK_TOKEN_CACHE_SECONDS,
+    publicUrl: e.AIRLOCK_PUBLIC_URL,
   });
 }
 

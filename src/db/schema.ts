@@ -48,6 +48,15 @@ export interface TicketsTable {
   sla_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   sla_breached_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   requester_confirms: ColumnType<boolean, boolean | undefined, boolean>;
+  review_settings: ColumnType<ReviewSettings | null, string | null | undefined, string | null>;
+}
+
+/** A pipeline's `review:` block, as copied onto its tickets. */
+export interface ReviewSettings {
+  expiresAfterHours: number;
+  remindEveryHours: number;
+  escalateAfterReminders: number;
+  backupGroup?: string | undefined;
 }
 
 export interface TicketEventsTable {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
+import { openReviewTask, type CommunicationContext } from '../approvals/review-task.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { AirlockError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
 import type { StagingArea } from '../staging/staging-area.js';
@@ -24,6 +26,8 @@ export interface TicketProcessorDeps {
   itemConcurrency: number;
   /** Who the processor acts as in ticket events (`worker:<host>:<pid>`). */
   actor: string;
+  /** Where review requests' links point and which clock they run on; absent: no mails are written. */
+  communication?: CommunicationContext | undefined;
 }
 
 export interface ProcessOptions {
@@ -86,7 +90,18 @@ export class TicketProcessor {
         return move('inspecting');
       case 'inspecting': {
         const outcome = await decideItems(ctx);
-        return move(outcome.next, outcome.reasons.join('; '));
+        if (outcome.next !== 'awaiting_approval' || !this.deps.communication) return move(outcome.next, outcome.reasons.join('; '));
+        const communication = this.deps.communication;
+        // The review requests are written in the transaction that starts the wait: no wait without its mails.
+        return inTransaction(this.deps.db, async (trx) => {
+          const row = await transitionTicket(trx, ctx.ticket.id, 'awaiting_approval', {
+            actor: this.deps.actor,
+            from,
+            reason: outcome.reasons.join('; '),
+          });
+          await openReviewTask(trx, row, { ...communication, destination: ctx.pipeline.destinationKind });
+          return row;
+        });
       }
       case 'allowed':
       case 'approved':

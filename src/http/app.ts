@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { sql } from 'kysely';
+import type { CommunicationContext } from '../approvals/review-task.js';
 import type { Role } from '../auth/roles.js';
 import type { Db } from '../db/database.js';
 import { AirlockError, coerceError } from '../errors.js';
@@ -16,6 +17,7 @@ import { FailedAuthLimiter } from './failed-auth-limiter.js';
 import { problem } from './problem.js';
 import { TokenCache } from './token-cache.js';
 import { defineRoute, ROUTES } from './route-access.js';
+import { loggablePath, registerLinkRoutes } from './routes/link-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerTicketRoutes } from './routes/ticket-routes.js';
 import { Me } from './api-schemas.js';
@@ -38,6 +40,13 @@ export interface AppDeps {
   authFailureLimit?: number;
   /** How long a verified API token is remembered in this process; 0 (the default here) looks it up every time. */
   tokenCacheTtlMs?: number;
+  /** Link base and clock for mails (acknowledgements, escalations); absent: the API writes no mails. */
+  communication?: CommunicationContext | undefined;
+  /**
+   * Keys the CSRF tokens of the e-mailed action links' confirmation pages (`/a/{token}`). Without it those
+   * pages are not mounted (404): a link could not be checked, so none is accepted.
+   */
+  linkSecret?: Buffer | undefined;
 }
 
 /** Request bodies above this are refused before they are parsed. */
@@ -76,7 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       {
         requestId: c.get('requestId'),
         method: c.req.method,
-        path: c.req.path,
+        path: loggablePath(c.req.path),
         status: c.res.status,
         ms: Math.round(performance.now() - started),
       },
@@ -115,9 +124,23 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     enqueue,
     purge: deps.purge,
     escalationSlaMinutes: deps.escalationSlaMinutes ?? 240,
+    communication: deps.communication,
     ...(deps.metrics?.observeApproval ? { onApprovalSettled: deps.metrics.observeApproval.bind(deps.metrics) } : {}),
   });
-  registerPipelineRoutes(app, { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue });
+  registerPipelineRoutes(app, { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue, communication: deps.communication });
+  if (deps.linkSecret) {
+    registerLinkRoutes(app, {
+      db: deps.db,
+      logger: deps.logger,
+      secret: deps.linkSecret,
+      escalationSlaMinutes: deps.escalationSlaMinutes ?? 240,
+      communication: deps.communication,
+      enqueue,
+      purge: deps.purge,
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(deps.metrics?.observeApproval ? { onApprovalSettled: deps.metrics.observeApproval.bind(deps.metrics) } : {}),
+    });
+  }
   registerSystemRoutes(app, deps);
   registerDocs(app, deps.version);
 
@@ -136,7 +159,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }
     const failure = coerceError(error);
     if (!(error instanceof AirlockError))
-      deps.logger.error({ err: error, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
+      deps.logger.error({ err: error, path: loggablePath(c.req.path), requestId: c.get('requestId') }, 'unhandled error');
     return problem(c, failure);
   });
   return app;

@@ -5,7 +5,8 @@ import { Problem } from './api-schemas.js';
 
 /**
  * Who may call a route.
- * - `public`: anyone (health, documentation).
+ * - `public`: anyone (health, documentation, and the pages of e-mailed action links, whose token is the
+ *   credential).
  * - `roles`: an authenticated caller holding one of `roles`; others get 403.
  * - `ticket`: an authenticated caller who may see the ticket (need to know, see ticket-access.ts); everyone
  *   else gets 404 whatever their roles, so a ticket's existence is never confirmed. The handler then checks

@@ -3,6 +3,7 @@
 // ticket-visibility, dual-control and escalation tests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHarness, ROLE_NAMES, type ApiHarness, type ProblemJson } from '../../test/api-harness.js';
+import { createActionLink } from '../approvals/action-links.js';
 import { ROUTES } from './route-access.js';
 
 type CallerKind = (typeof ROLE_NAMES)[number] | 'none';
@@ -24,6 +25,10 @@ const EXPECTED: Record<string, Expected> = {
   'GET /readyz': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 200 },
   'GET /openapi.json': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 200 },
   'GET /docs': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 200 },
+  // An action link's page: the link is the credential, whoever else the caller is.
+  'GET /a/{token}': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 200 },
+  // Posted without the page's CSRF token: no bearer token stands in for it.
+  'POST /a/{token}': { requester: 403, approver: 403, operator: 403, auditor: 403, admin: 403, none: 403 },
 };
 
 /** A valid body for the routes that take one. */
@@ -36,7 +41,9 @@ const BODIES: Record<string, unknown> = {
 /** Routes the app serves that are not API operations: the files the /docs page loads (tested in openapi.test.ts). */
 const DOCS_ASSETS = ['GET /docs/init.js', 'GET /docs/{asset}'];
 /** Served outside the OpenAPI document. */
-const NON_OPENAPI = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /docs', 'GET /openapi.json'];
+const NON_OPENAPI = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /docs', 'GET /openapi.json', 'GET /a/{token}', 'POST /a/{token}'];
+/** Pages for people, not API operations: they answer in HTML, errors included (tested in routes/link-routes.test.ts). */
+const HTML_PAGES = new Set(['GET /a/{token}', 'POST /a/{token}']);
 
 const CODE_BY_STATUS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' };
 const CALLERS: CallerKind[] = [...ROLE_NAMES, 'none'];
@@ -47,13 +54,21 @@ const tokens = new Map<CallerKind, string>();
 let params: Record<string, string>;
 
 beforeAll(async () => {
-  api = await createApiHarness({ pipelines: { matrix: { approvers: ['named-approver'] } } });
+  api = await createApiHarness({ pipelines: { matrix: { approvers: ['named-approver'] } }, app: { linkSecret: Buffer.alloc(32, 9) } });
   const owner = await api.user('owner', ['requester']);
   await api.user('named-approver', ['approver']);
   for (const role of ROLE_NAMES) tokens.set(role, await api.user(`only-${role}`, [role]));
   const created = await api.call('/api/v1/tickets', { token: owner, json: { pipeline: 'matrix', purpose: "the owner's transfer" } });
   expect(created.status).toBe(201);
-  params = { id: created.json<{ id: string }>().id, name: 'matrix' };
+  const { id, uuid } = created.json<{ id: string; uuid: string }>();
+  const link = await createActionLink(api.db, {
+    ticketId: uuid,
+    userName: 'owner',
+    email: 'owner@example.com',
+    purpose: 'escalate',
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  params = { id, name: 'matrix', token: link.token };
 });
 afterAll(() => api?.close());
 
@@ -90,6 +105,13 @@ describe('role × route matrix', () => {
             if (value === undefined) throw new Error(`No value for path parameter {${name}} of ${key}; add one to the matrix.`);
             return value;
           });
+          if (HTML_PAGES.has(key)) {
+            const headers: Record<string, string> = caller === 'none' ? {} : { authorization: `Bearer ${tokens.get(caller)}` };
+            const page = await api.app.request(target, { method: route.method, headers });
+            expect(page.status, await page.text()).toBe(expected);
+            expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+            return;
+          }
           const response = await api.call(target, {
             method: route.method,
             ...(caller === 'none' ? {} : { token: tokens.get(caller) }),

@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { loadApprovals, summarizeApprovals } from '../approvals/approval-store.js';
 import { manifestOf } from '../tickets/manifest.js';
+import { nameHash } from '../tickets/name-hash.js';
+
+export { nameHash };
 import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import { loadTicketDetails, presentTicket } from '../tickets/ticket-presenter.js';
@@ -94,9 +96,4 @@ function scrubber(names: readonly string[]): (text: string | null) => string | n
   if (ordered.length === 0) return (text) => text;
   const pattern = new RegExp(ordered.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   return (text) => (text === null ? null : text.replace(pattern, (name) => nameHash(name)));
-}
-
-/** Stable, so the same name shows as the same hash across tickets, and not reversible for names worth hiding. */
-export function nameHash(name: string): string {
-  return `sha256:${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
 }

@@ -20,6 +20,10 @@ const REDACT_PATHS = [
   '*.authorization',
   '*.secretAccessKey',
   '*.privateKey',
+  // SMTP_URL may carry the relay's password; the config holds it at `mail.smtpUrl`.
+  'smtpUrl',
+  '*.smtpUrl',
+  '*.*.smtpUrl',
   'req.headers.authorization',
   'req.headers.cookie',
 ];

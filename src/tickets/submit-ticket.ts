@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import { loadPipelineCached } from '../pipelines/pipeline-loader.js';
+import { acknowledgeSubmission, type CommunicationContext } from '../approvals/review-task.js';
 import { createTicket } from './ticket-store.js';
 
 export interface TicketSubmission {
@@ -18,6 +19,8 @@ export interface SubmitDeps {
   pipelinesDir: string;
   /** Enqueues the ticket's job inside the ticket's own transaction (no ticket without its job). */
   enqueue: (trx: Db, ticketId: string) => Promise<void>;
+  /** When set, the requester's acknowledgement mail is written with the ticket. */
+  communication?: CommunicationContext | undefined;
 }
 
 /**
@@ -45,9 +48,15 @@ export async function submitTicket(deps: SubmitDeps, submission: TicketSubmissio
       redactNames: pipeline.redactNames,
       approvers: await approverNames(deps.db, pipeline.approvers),
       requesterConfirms: pipeline.requesterConfirms,
+      review: pipeline.review,
       ...(submission.selection ? { selection: submission.selection } : {}),
     },
-    { afterInsert: (trx, row) => deps.enqueue(trx, row.id) },
+    {
+      afterInsert: async (trx, row) => {
+        await deps.enqueue(trx, row.id);
+        if (deps.communication) await acknowledgeSubmission(trx, row, deps.communication);
+      },
+    },
   );
 }
 

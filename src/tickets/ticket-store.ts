@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
-import type { TicketRow } from '../db/schema.js';
+import type { ReviewSettings, TicketRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import { canTransition, TERMINAL_STATES, type DeliveryMode, type TicketState } from './states.js';
 
@@ -19,6 +19,8 @@ export interface NewTicket {
   selection?: { include: string[] };
   /** The requester must confirm a reviewed transfer besides the approvers. */
   requesterConfirms?: boolean;
+  /** The pipeline's review clock settings. */
+  review?: ReviewSettings;
 }
 
 export interface TransitionOptions {
@@ -55,6 +57,7 @@ export async function createTicket(
         redact_names: ticket.redactNames ?? false,
         selection: ticket.selection ? JSON.stringify(ticket.selection) : null,
         requester_confirms: ticket.requesterConfirms ?? false,
+        review_settings: ticket.review ? JSON.stringify(ticket.review) : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -3,6 +3,9 @@ import { createRuntime } from '../../runtime.js';
 import { loadPipeline } from '../../pipelines/pipeline-loader.js';
 import { loadTicketDetails } from '../../tickets/ticket-presenter.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
+import type { Db } from '../../db/database.js';
+import { createMailTransport } from '../../notify/mail-sender.js';
+import { OutboxWorker } from '../../notify/outbox-worker.js';
 import { getTicketRow } from '../../tickets/ticket-store.js';
 import { ACTIVE_STATES, formatTicketNumber } from '../../tickets/states.js';
 import type { CliContext } from '../cli-context.js';
@@ -38,7 +41,12 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   try {
     const queue = runtime.queue!;
     const ticket = await submitTicket(
-      { db: runtime.store.db, pipelinesDir: ctx.config.pipelinesDir, enqueue: (trx, id) => queue.enqueue(id, trx) },
+      {
+        db: runtime.store.db,
+        pipelinesDir: ctx.config.pipelinesDir,
+        enqueue: (trx, id) => queue.enqueue(id, trx),
+        communication: runtime.communication,
+      },
       {
         pipeline: pipeline.name,
         requester: options.requester ?? os.userInfo().username,
@@ -56,11 +64,15 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
       current = await getTicketRow(runtime.store.db, ticket.id);
     }
     bar?.finish();
+    // The mails this run wrote go out now (or, with no SMTP_URL, into the local outbox).
+    const transport = createMailTransport(ctx.config.mail);
+    await new OutboxWorker({ db: runtime.store.db, transport, from: ctx.config.mail.from, logger: ctx.logger }).runOnce();
     const details = await loadTicketDetails(runtime.store.db, current);
     if (options.json) {
       ctx.stdout.write(JSON.stringify(details) + '\n');
     } else {
       ctx.stdout.write(renderOutcome(details));
+      if (current.state === 'awaiting_approval') ctx.stdout.write(await renderAsked(runtime.store.db, current.id, transport !== undefined));
     }
     return SETTLED_EXIT[current.state] ?? 0;
   } finally {
@@ -79,4 +91,19 @@ function renderOutcome(t: Awaited<ReturnType<typeof loadTicketDetails>>): string
   if (t.failureReason) lines.push(`  reason: ${t.failureReason}`);
   lines.push(`Details: npx airlock ticket ${t.id}`);
   return lines.join('\n') + '\n';
+}
+
+/** Who was asked to decide, and where to find the mails. */
+async function renderAsked(db: Db, ticketId: string, smtp: boolean): Promise<string> {
+  const mails = await db
+    .selectFrom('mails')
+    .select(['to_user', 'to_address', 'kind'])
+    .where('ticket_id', '=', ticketId)
+    .where('kind', '=', 'review-request')
+    .orderBy('created_at')
+    .execute();
+  if (mails.length === 0) return 'Nobody could be asked: the pipeline names no approver with an e-mail address.\n';
+  const asked = mails.map((m) => `${m.to_user ?? m.to_address} <${m.to_address}>`).join(', ');
+  const where = smtp ? 'by e-mail' : 'in the local outbox (`npx airlock outbox`)';
+  return `Awaiting approval: asked ${asked}; their review requests are ${where}.\n`;
 }

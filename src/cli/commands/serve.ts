@@ -4,7 +4,11 @@ import { createOidcVerifier } from '../../auth/oidc.js';
 import { createApp } from '../../http/app.js';
 import { AirlockMetrics, setMetrics } from '../../metrics/airlock-metrics.js';
 import { CONTENT_TYPE } from '../../metrics/registry.js';
-import { createRuntime } from '../../runtime.js';
+import { runReviewClock } from '../../approvals/review-clock.js';
+import type { Logger } from '../../log/logger.js';
+import { createMailTransport } from '../../notify/mail-sender.js';
+import { OutboxWorker } from '../../notify/outbox-worker.js';
+import { createRuntime, type Runtime } from '../../runtime.js';
 import type { CliContext } from '../cli-context.js';
 import { AIRLOCK_VERSION } from '../version.js';
 
@@ -16,6 +20,8 @@ import { AIRLOCK_VERSION } from '../version.js';
 export async function serveCommand(ctx: CliContext, options: { port: number; host: string }): Promise<number> {
   const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env });
   let server: ServerType | undefined;
+  let outbox: OutboxWorker | undefined;
+  let reviewClock: (() => Promise<void>) | undefined;
   try {
     const queue = runtime.queue;
     const metrics = new AirlockMetrics({ db: runtime.store.db, ...(queue ? { queueDepth: () => queue.depth() } : {}) });
@@ -40,9 +46,19 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
       ...(oidc ? { oidc: (token: string) => oidc.verify(token) } : {}),
       escalationSlaMinutes: ctx.config.escalationSlaMinutes,
       tokenCacheTtlMs: ctx.config.tokenCacheSeconds * 1000,
+      communication: runtime.communication,
+      linkSecret: runtime.linkSecret,
     });
     server = await listen(app.fetch, options);
     await runtime.startWorkers();
+    outbox = new OutboxWorker({
+      db: runtime.store.db,
+      transport: createMailTransport(ctx.config.mail),
+      from: ctx.config.mail.from,
+      logger: ctx.logger,
+    });
+    outbox.start(2_000);
+    reviewClock = startReviewClock(runtime, ctx.logger);
     ctx.logger.info({ host: options.host, port: options.port, store: runtime.store.kind }, 'airlock listening');
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -53,6 +69,8 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
   } finally {
     const open = server;
     if (open) await new Promise<void>((resolve) => open.close(() => resolve()));
+    await reviewClock?.();
+    await outbox?.stop();
     await runtime.close();
   }
 }
@@ -70,4 +88,22 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], options: { port: nu
       );
     });
   });
+}
+
+/** Runs the review clock (reminders, expiry, SLA breaches) every 15 s until stopped; a failed pass is logged and retried. */
+function startReviewClock(runtime: Runtime, logger: Logger): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running
+      .then(() => runReviewClock(runtime.store.db, { ...runtime.communication, purge: (id) => runtime.staging.purge(id) }))
+      .then((sweep) => {
+        if (sweep.expired + sweep.reminded + sweep.widened + sweep.slaBreached > 0) logger.info(sweep, 'review clock');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'review clock pass failed'));
+  }, 15_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -71,3 +71,7 @@ alter table tickets add column sla_breached_at timestamptz;
 
 -- Copied from the pipeline: the requester must confirm the transfer besides the approvers' quorum.
 alter table tickets add column requester_confirms boolean not null default false;
+
+-- Copied from the pipeline's `review:` settings when the ticket is created: how long a review may stay
+-- open, how often to remind, when to widen to the backup group.
+alter table tickets add column review_settings jsonb;

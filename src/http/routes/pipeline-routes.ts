@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { CommunicationContext } from '../../approvals/review-task.js';
 import type { Db } from '../../db/database.js';
 import { loadPipelines } from '../../pipelines/pipeline-loader.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
@@ -14,6 +15,7 @@ export interface PipelineRouteDeps {
   db: Db;
   pipelinesDir: string;
   enqueue: (trx: Db, ticketId: string) => Promise<void>;
+  communication?: CommunicationContext | undefined;
 }
 
 const list = defineRoute(
@@ -73,7 +75,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: PipelineR
     const { name } = c.req.valid('param');
     const input = c.req.valid('json') ?? {};
     const ticket = await submitTicket(
-      { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue },
+      { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue, communication: deps.communication },
       {
         pipeline: name,
         requester: callerOf(c).name,

@@ -2,7 +2,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { decideApproval } from '../../approvals/approval-store.js';
 import type { Db } from '../../db/database.js';
 import { AirlockError } from '../../errors.js';
-import { escalateTicket } from '../../tickets/escalation.js';
+import { escalateAndNotify } from '../../approvals/escalate-and-notify.js';
+import type { CommunicationContext } from '../../approvals/review-task.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
 import { findVisibleTicket, participation, visibleTo } from '../../tickets/ticket-access.js';
 import { getTicketRow, transitionTicket } from '../../tickets/ticket-store.js';
@@ -32,6 +33,8 @@ export interface TicketRouteDeps {
   /** Drops a ticket's staged data once nothing will be delivered from it. */
   purge: (ticketId: string) => Promise<void>;
   escalationSlaMinutes: number;
+  /** Link base and clock for the mails a submit or an escalation writes; absent: no mails. */
+  communication?: CommunicationContext | undefined;
   onApprovalSettled?: (seconds: number) => void;
 }
 
@@ -122,7 +125,7 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
   app.openapi(create, async (c) => {
     const input = c.req.valid('json');
     const ticket = await submitTicket(
-      { db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue },
+      { db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue, communication: deps.communication },
       { pipeline: input.pipeline, requester: callerOf(c).name, purpose: input.purpose, selection: input.selection },
     );
     c.header('Location', `/api/v1/tickets/${formatTicketNumber(ticket.number)}`);
@@ -186,7 +189,10 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
   app.openapi(escalate, async (c) => {
     const caller = callerOf(c);
     const ticket = await visible(caller, c.req.valid('param').id);
-    const escalation = await escalateTicket(db, ticket.id, caller.name, { slaMinutes: deps.escalationSlaMinutes });
+    const escalation = await escalateAndNotify(db, ticket.id, caller.name, {
+      slaMinutes: deps.escalationSlaMinutes,
+      communication: deps.communication,
+    });
     const current = escalation.created ? escalation.ticket : await getTicketRow(db, ticket.id);
     const [summary] = await ticketSummaries(db, [current]);
     return c.json({ ticket: summary!, operator: escalation.operator, created: escalation.created }, 200);

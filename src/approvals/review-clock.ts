@@ -1,0 +1,142 @@
+import type { Db } from '../db/database.js';
+import { inTransaction } from '../db/in-transaction.js';
+import type { TicketRow } from '../db/schema.js';
+import { enqueueMail } from '../notify/outbox.js';
+import * as templates from '../notify/templates.js';
+import { lockTicket, transitionTicket } from '../tickets/ticket-store.js';
+import { DEFAULT_REVIEW, ticketFacts, type CommunicationContext } from './review-task.js';
+import { remindReviewers } from './review-reminders.js';
+
+export interface ClockSweep {
+  expired: number;
+  reminded: number;
+  widened: number;
+  closed: number;
+  slaBreached: number;
+}
+
+/**
+ * One pass of the review clock, run every few seconds by `airlock serve`. Each ticket is handled in its own
+ * transaction (with its row locked), so a sweep that dies half-way loses nothing and two sweeps never act
+ * twice on one ticket:
+ * - a review past its deadline expires: fail closed, nothing delivered, staging purged, everyone told;
+ * - a review whose reminder is due reminds those who have not decided, and after the configured number of
+ *   reminders asks the backup group too;
+ * - tasks of tickets that left `awaiting_approval` are closed;
+ * - escalations past their response SLA are marked breached and reported to operators.
+ */
+export async function runReviewClock(
+  db: Db,
+  ctx: CommunicationContext & { purge: (ticketId: string) => Promise<void> },
+): Promise<ClockSweep> {
+  const now = ctx.clock.now();
+  const sweep: ClockSweep = { expired: 0, reminded: 0, widened: 0, closed: 0, slaBreached: 0 };
+  const open = await db
+    .selectFrom('review_tasks as r')
+    .innerJoin('tickets as t', 't.id', 'r.ticket_id')
+    .select(['r.ticket_id', 'r.due_at', 'r.next_reminder_at', 't.state'])
+    .where('r.state', '=', 'open')
+    .execute();
+  for (const task of open) {
+    if (task.state !== 'awaiting_approval') {
+      await db
+        .updateTable('review_tasks')
+        .set({ state: 'done' })
+        .where('ticket_id', '=', task.ticket_id)
+        .where('state', '=', 'open')
+        .execute();
+      sweep.closed++;
+    } else if (task.due_at <= now) {
+      if (await expireReview(db, task.ticket_id, ctx)) sweep.expired++;
+    } else if (task.next_reminder_at && task.next_reminder_at <= now) {
+      const reminded = await remindReviewers(db, task.ticket_id, ctx);
+      if (reminded.sent > 0) sweep.reminded++;
+      if (reminded.widened) sweep.widened++;
+    }
+  }
+  sweep.slaBreached = await reportSlaBreaches(db, ctx);
+  return sweep;
+}
+
+/** Expiry never means proceed: the ticket ends `expired`, its staged data is deleted, and everyone is told. */
+async function expireReview(
+  db: Db,
+  ticketId: string,
+  ctx: CommunicationContext & { purge: (ticketId: string) => Promise<void> },
+): Promise<boolean> {
+  const expired = await inTransaction(db, async (trx) => {
+    const ticket = await lockTicket(trx, ticketId);
+    const task = await trx.selectFrom('review_tasks').selectAll().where('ticket_id', '=', ticketId).executeTakeFirst();
+    if (ticket.state !== 'awaiting_approval' || !task || task.state !== 'open' || task.due_at > ctx.clock.now()) return undefined;
+    const row = await transitionTicket(trx, ticketId, 'expired', {
+      actor: 'system',
+      from: 'awaiting_approval',
+      reason: `review not completed by ${task.due_at.toISOString()}; nothing delivered`,
+    });
+    await trx.updateTable('review_tasks').set({ state: 'expired' }).where('ticket_id', '=', ticketId).execute();
+    await tellEveryone(trx, row, 'expired', templates.expired({ ticket: ticketFacts(row), deadline: task.due_at }), ctx);
+    return row;
+  });
+  if (!expired) return false;
+  await ctx.purge(ticketId);
+  return true;
+}
+
+/** The requester, the ticket's approvers and its operator, each once. */
+export async function tellEveryone(
+  trx: Db,
+  ticket: TicketRow,
+  kind: string,
+  mail: templates.MailContent,
+  ctx: CommunicationContext,
+): Promise<number> {
+  const participants = await trx.selectFrom('ticket_participants').select('user_name').where('ticket_id', '=', ticket.id).execute();
+  const names = [...new Set([ticket.requester, ...participants.map((p) => p.user_name)])];
+  const users = await trx
+    .selectFrom('users')
+    .select(['name', 'email'])
+    .where('name', 'in', names)
+    .where('disabled_at', 'is', null)
+    .execute();
+  for (const user of users)
+    await enqueueMail(trx, { ticketId: ticket.id, kind, to: { address: user.email, user: user.name }, ...mail }, ctx);
+  return users.length;
+}
+
+/** Escalations nobody picked up in time: marked once, and every operator is told. */
+async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<number> {
+  const due = await db
+    .selectFrom('tickets')
+    .select('id')
+    .where('sla_due_at', '<=', ctx.clock.now())
+    .where('sla_breached_at', 'is', null)
+    .where('finished_at', 'is', null)
+    .execute();
+  let breached = 0;
+  for (const { id } of due) {
+    const done = await inTransaction(db, async (trx) => {
+      const ticket = await lockTicket(trx, id);
+      if (ticket.sla_breached_at || !ticket.sla_due_at || ticket.finished_at) return false;
+      await trx.updateTable('tickets').set({ sla_breached_at: ctx.clock.now(), severity: 'critical' }).where('id', '=', id).execute();
+      const operators = await trx
+        .selectFrom('users')
+        .select(['name', 'email'])
+        .where('disabled_at', 'is', null)
+        .where((eb) => eb(eb.val('operator'), '=', eb.fn.any('roles')))
+        .execute();
+      const mail = templates.escalationNotice({
+        ticket: ticketFacts(ticket),
+        severity: 'critical',
+        reason: 'its response SLA was breached',
+        slaDueAt: ticket.sla_due_at,
+      });
+      for (const op of operators)
+        await enqueueMail(trx, { ticketId: id, kind: 'sla-breach', to: { address: op.email, user: op.name }, ...mail }, ctx);
+      return true;
+    });
+    if (done) breached++;
+  }
+  return breached;
+}
+
+export { DEFAULT_REVIEW };
