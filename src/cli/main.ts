@@ -9,7 +9,7 @@ const USAGE = `Usage: airlock <command> [options]
 Commands:
   run <pipeline> [--requester NAME] [--purpose TEXT] [--json]
                           submit a ticket for a pipeline and process it in the foreground
-  tickets [--state STATE] [--json]
+  tickets [--state STATE] [--sla-breached] [--json]
                           list tickets, newest first
   ticket <id> [--json]    show a ticket: items, findings, decision and events (id: T-000123)
   serve [--port N] [--host H]
@@ -67,10 +67,11 @@ const COMMANDS: Record<
       }),
   },
   tickets: {
-    options: { state: { type: 'string' }, json: { type: 'boolean' } },
+    options: { state: { type: 'string' }, 'sla-breached': { type: 'boolean' }, json: { type: 'boolean' } },
     positionals: [0, 0],
     quiet: true,
-    run: async (ctx, v) => ticketsCommand(ctx, { state: v.state as string | undefined, json: Boolean(v.json) }),
+    run: async (ctx, v) =>
+      ticketsCommand(ctx, { state: v.state as string | undefined, json: Boolean(v.json), slaBreached: Boolean(v['sla-breached']) }),
   },
   ticket: {
     options: { json: { type: 'boolean' } },

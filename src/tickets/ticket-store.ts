@@ -165,13 +165,23 @@ export async function findTicket(db: Db, ref: { number: number } | { id: string 
   return ('id' in ref ? query.where('id', '=', ref.id) : query.where('number', '=', ref.number as never)).executeTakeFirst();
 }
 
-export async function listTickets(db: Db, filter: { state?: TicketState; limit?: number } = {}): Promise<TicketRow[]> {
+/** `slaBreachedAt`: only unfinished tickets whose response SLA had passed at that time (or was reported breached). */
+export async function listTickets(
+  db: Db,
+  filter: { state?: TicketState; limit?: number; slaBreachedAt?: Date } = {},
+): Promise<TicketRow[]> {
   let query = db
     .selectFrom('tickets')
     .selectAll()
     .orderBy('number', 'desc')
     .limit(filter.limit ?? 100);
   if (filter.state) query = query.where('state', '=', filter.state);
+  const at = filter.slaBreachedAt;
+  if (at) {
+    query = query
+      .where('finished_at', 'is', null)
+      .where((eb) => eb.or([eb('sla_breached_at', 'is not', null), eb('sla_due_at', '<=', at)]));
+  }
   return query.execute();
 }
 

@@ -6,14 +6,20 @@ import { parseTicketRef, TICKET_STATES, type TicketState } from '../../tickets/s
 import { UsageError, type CliContext } from '../cli-context.js';
 import { renderTicket } from '../render-ticket.js';
 
-/** `airlock tickets [--state S]`: the latest tickets, newest first. */
-export async function ticketsCommand(ctx: CliContext, options: { state?: string | undefined; json: boolean }): Promise<number> {
+/** `airlock tickets [--state S] [--sla-breached]`: the latest tickets, newest first. */
+export async function ticketsCommand(
+  ctx: CliContext,
+  options: { state?: string | undefined; json: boolean; slaBreached?: boolean },
+): Promise<number> {
   if (options.state && !TICKET_STATES.includes(options.state as TicketState)) {
     throw new UsageError(`Unknown state "${options.state}"; expected one of ${TICKET_STATES.join(', ')}.`);
   }
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
-    const rows = await listTickets(store.db, options.state ? { state: options.state as TicketState } : {});
+    const rows = await listTickets(store.db, {
+      ...(options.state ? { state: options.state as TicketState } : {}),
+      ...(options.slaBreached ? { slaBreachedAt: new Date() } : {}),
+    });
     if (options.json) {
       for (const row of rows) ctx.stdout.write(JSON.stringify(presentTicket(row)) + '\n');
       return 0;
@@ -21,7 +27,12 @@ export async function ticketsCommand(ctx: CliContext, options: { state?: string 
     if (rows.length === 0) ctx.stdout.write('No tickets.\n');
     for (const row of rows) {
       const t = presentTicket(row);
-      ctx.stdout.write(`${t.id}  ${t.state.padEnd(19)} ${t.pipeline.padEnd(20)} ${t.requester.padEnd(12)} ${t.createdAt}  ${t.purpose}\n`);
+      const sla = row.sla_due_at
+        ? `  SLA ${row.sla_due_at.toISOString()}${row.sla_breached_at || row.sla_due_at <= new Date() ? ' BREACHED' : ''}`
+        : '';
+      ctx.stdout.write(
+        `${t.id}  ${t.state.padEnd(19)} ${t.pipeline.padEnd(20)} ${t.requester.padEnd(12)} ${t.createdAt}  ${t.purpose}${sla}\n`,
+      );
     }
     return 0;
   } finally {
