@@ -26,7 +26,7 @@ import { submitTicket } from '../src/tickets/submit-ticket.js';
 import { getTicketRow } from '../src/tickets/ticket-store.js';
 import { TEST_CARDS } from './sample-values.js';
 import { startSmtpServer, type SmtpTestServer } from './servers/smtp-server.js';
-import { createTestStore, type TestStore } from './test-store.js';
+import { createTestStore } from './test-store.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 export const HOUR = 3_600_000;
@@ -71,16 +71,13 @@ export interface ReceivedReviewMail {
   links: Map<string, string>;
 }
 
-export interface Page {
-  status: number;
-  text: string;
-}
+export type Page = { status: number; text: string };
+export type LinkForm = { action: string; csrf: string };
 
 export interface ReviewHarness {
-  store: TestStore;
   db: Db;
-  smtp: SmtpTestServer;
   clock: ManualClock;
+  communication: CommunicationContext;
   staging: StagingArea;
   processor: TicketProcessor;
   outbox: string;
@@ -99,8 +96,11 @@ export interface ReviewHarness {
   runClock(): Promise<ClockSweep>;
   ticket(id: string): Promise<TicketRow>;
   open(url: string): Promise<Page>;
-  post(url: string, fields: Record<string, string>): Promise<Page>;
-  /** What a person does: open the link, then press a button of its page (the form's action, with its csrf). */
+  /** Opens a link and reads the form of its confirmation page: where it posts, and its CSRF token. */
+  form(url: string): Promise<LinkForm>;
+  /** Presses a button of a page opened earlier: posts its form. */
+  press(form: LinkForm, decision?: 'approve' | 'reject'): Promise<Page>;
+  /** What a person does: open the link, then press a button of its page. */
   answer(url: string, decision?: 'approve' | 'reject'): Promise<Page>;
   /** Everything a link or a sweep could change on a ticket, but a link's `opened_at`. */
   snapshot(ticketId: string): Promise<unknown>;
@@ -135,6 +135,8 @@ export async function createReviewHarness(options: { review?: Partial<ReviewSett
     await addUser(store.db, { name: user.name, email: `${user.name}@example.com`, roles: user.roles, groups: user.groups ?? [] });
   }
 
+  // Review timers run on this clock. It starts at the wall-clock time because the link pages judge a link's
+  // expiry by the wall clock (createApp gives them no clock), and so does the outbox worker's retry schedule.
   const clock = new ManualClock(new Date());
   const communication: CommunicationContext = { publicUrl: PUBLIC_URL, clock, messageIdDomain: 'airlock.test' };
   const staging = new StagingArea(path.join(dir, 'staging'), Buffer.alloc(32, 9));
@@ -190,10 +192,9 @@ export async function createReviewHarness(options: { review?: Partial<ReviewSett
     });
 
   const harness: ReviewHarness = {
-    store,
     db: store.db,
-    smtp,
     clock,
+    communication,
     staging,
     processor,
     outbox,
@@ -222,14 +223,15 @@ export async function createReviewHarness(options: { review?: Partial<ReviewSett
     runClock: () => runReviewClock(store.db, { ...communication, purge }),
     ticket: (id) => getTicketRow(store.db, id),
     open: (url) => request(url),
-    post,
-    async answer(url, decision) {
+    async form(url) {
       const page = await request(url);
       expect(page.status, page.text).toBe(200);
       const form = /<form method="post" action="([^"]+)">\s*<input type="hidden" name="csrf" value="([^"]+)" \/>/.exec(page.text);
       expect(form, page.text).not.toBeNull();
-      return post(form![1]!, { csrf: form![2]!, ...(decision ? { decision } : {}) });
+      return { action: form![1]!, csrf: form![2]! };
     },
+    press: (form, decision) => post(form.action, { csrf: form.csrf, ...(decision ? { decision } : {}) }),
+    answer: async (url, decision) => harness.press(await harness.form(url), decision),
     snapshot: (ticketId) => snapshot(store.db, ticketId, { purged, enqueued }),
     async delivered() {
       return (await readdir(outbox, { recursive: true })).sort();

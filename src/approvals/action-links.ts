@@ -6,7 +6,7 @@ import type { ActionLinkRow, ActionPurpose, TicketRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { escalateAndNotify } from './escalate-and-notify.js';
-import type { CommunicationContext } from './review-task.js';
+import { announceDecision, type CommunicationContext } from './review-task.js';
 import { lockTicket } from '../tickets/ticket-store.js';
 import type { ApprovalStatus } from './approval-store.js';
 import { decideApproval } from './approval-store.js';
@@ -190,7 +190,12 @@ export async function useActionLink(db: Db, token: string, input: LinkUseInput, 
         locked.id,
         caller,
         { decision: input.decision, comment, channel: 'email' },
-        { onApproved: async (inner) => deps.onApproved?.(inner, locked.id) },
+        {
+          onApproved: async (inner) => deps.onApproved?.(inner, locked.id),
+          ...(deps.communication
+            ? { onSettled: (inner: Db, settled: TicketRow) => announceDecision(inner, settled, deps.communication!) }
+            : {}),
+        },
       );
       const used = await markUsed(trx, link.id, now);
       return {

@@ -49,7 +49,7 @@ export async function decideApproval(
   ticketId: string,
   caller: Caller,
   input: DecisionInput,
-  options: { onApproved?: (trx: Db) => Promise<void> } = {},
+  options: { onApproved?: (trx: Db) => Promise<void>; onSettled?: (trx: Db, ticket: TicketRow) => Promise<void> } = {},
 ): Promise<{ ticket: TicketRow; status: ApprovalStatus }> {
   return inTransaction(db, async (trx) => {
     const ticket = await lockTicket(trx, ticketId);
@@ -99,6 +99,7 @@ export async function decideApproval(
         from,
         reason: `rejected by ${caller.name}`,
       });
+      await options.onSettled?.(trx, rejected);
       return { ticket: rejected, status };
     }
     const approvers = await approversOf(trx, ticket.id, manifest, decision.policy_version);
@@ -108,6 +109,7 @@ export async function decideApproval(
     const reason = `approved by ${approvers.map((a) => a.name).join(', ')}`;
     const approved = await transitionTicket(trx, ticket.id, 'approved', { actor: caller.name, from, reason });
     await options.onApproved?.(trx);
+    await options.onSettled?.(trx, approved);
     return { ticket: approved, status };
   });
 }

@@ -54,6 +54,14 @@ export async function runReviewClock(
       if (reminded.widened) sweep.widened++;
     }
   }
+  // Expired reviews whose staged data could not be deleted at the time: deleting is idempotent, try again.
+  const unpurged = await db
+    .selectFrom('review_tasks')
+    .select('ticket_id')
+    .where('state', '=', 'expired')
+    .where('purged_at', 'is', null)
+    .execute();
+  for (const { ticket_id } of unpurged) await purgeExpired(db, ticket_id, ctx);
   sweep.slaBreached = await reportSlaBreaches(db, ctx);
   return sweep;
 }
@@ -78,8 +86,21 @@ async function expireReview(
     return row;
   });
   if (!expired) return false;
-  await ctx.purge(ticketId);
+  await purgeExpired(db, ticketId, ctx);
   return true;
+}
+
+async function purgeExpired(
+  db: Db,
+  ticketId: string,
+  ctx: CommunicationContext & { purge: (ticketId: string) => Promise<void> },
+): Promise<void> {
+  try {
+    await ctx.purge(ticketId);
+    await db.updateTable('review_tasks').set({ purged_at: ctx.clock.now() }).where('ticket_id', '=', ticketId).execute();
+  } catch {
+    // Left for the next sweep (purged_at stays null); the ticket is already expired and delivers nothing.
+  }
 }
 
 /** The requester, the ticket's approvers and its operator, each once. */

@@ -35,7 +35,7 @@ export async function remindReviewers(
         .map((p) => ({ user: p.user_name, as: 'approver' as const })),
     ];
     const reminder = task.reminders_sent + 1;
-    const destination = ctx.destination ?? 'the pipeline destination';
+    const destination = task.destination ?? ctx.destination ?? 'unknown';
     const sent = await sendReviewRequests(trx, ticket, pending, { ...ctx, destination, dueAt: task.due_at, kind: 'reminder', reminder });
     await trx
       .updateTable('review_tasks')

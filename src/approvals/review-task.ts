@@ -143,3 +143,42 @@ export async function sendReviewRequests(
   }
   return asked;
 }
+
+/** Every enabled operator, about a ticket that needs a person. */
+export async function tellOperators(trx: Db, ticket: TicketRow, kind: string, reason: string, ctx: CommunicationContext): Promise<number> {
+  const operators = await trx
+    .selectFrom('users')
+    .select(['name', 'email'])
+    .where('disabled_at', 'is', null)
+    .where((eb) => eb(eb.val('operator'), '=', eb.fn.any('roles')))
+    .orderBy('name')
+    .execute();
+  const slaDueAt = ticket.sla_due_at ?? new Date(ctx.clock.now().getTime() + HOUR);
+  const mail = templates.escalationNotice({ ticket: ticketFacts(ticket), severity: ticket.severity, reason, slaDueAt });
+  for (const op of operators) await enqueueMail(trx, { ticketId: ticket.id, kind, to: { address: op.email, user: op.name }, ...mail }, ctx);
+  return operators.length;
+}
+
+/** When a review ends approved or rejected: everyone involved is told the outcome and by whom. */
+export async function announceDecision(trx: Db, ticket: TicketRow, ctx: CommunicationContext): Promise<void> {
+  if (ticket.state !== 'approved' && ticket.state !== 'rejected') return;
+  const outcome = ticket.state;
+  const rows = await trx
+    .selectFrom('approvals')
+    .select(['user_name'])
+    .where('ticket_id', '=', ticket.id)
+    .where('decision', '=', outcome === 'approved' ? 'approve' : 'reject')
+    .orderBy('id')
+    .execute();
+  const mail = templates.decided({ ticket: ticketFacts(ticket), outcome, by: rows.map((r) => r.user_name) });
+  const participants = await trx.selectFrom('ticket_participants').select('user_name').where('ticket_id', '=', ticket.id).execute();
+  const names = [...new Set([ticket.requester, ...participants.map((p) => p.user_name)])];
+  const users = await trx
+    .selectFrom('users')
+    .select(['name', 'email'])
+    .where('name', 'in', names)
+    .where('disabled_at', 'is', null)
+    .execute();
+  for (const user of users)
+    await enqueueMail(trx, { ticketId: ticket.id, kind: 'decided', to: { address: user.email, user: user.name }, ...mail }, ctx);
+}

@@ -206,6 +206,8 @@ export interface ReviewTasksTable {
   next_reminder_at: Date | null;
   escalated_at: Date | null;
   unreached_at: Date | null;
+  destination: string | null;
+  purged_at: Date | null;
 }
 
 export interface ApiTokensTable {

@@ -135,6 +135,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       secret: deps.linkSecret,
       escalationSlaMinutes: deps.escalationSlaMinutes ?? 240,
       communication: deps.communication,
+      ...(deps.communication ? { now: () => deps.communication!.clock.now() } : {}),
       enqueue,
       purge: deps.purge,
       maxBodyBytes: MAX_BODY_BYTES,

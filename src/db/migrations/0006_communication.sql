@@ -58,7 +58,11 @@ create table review_tasks (
   next_reminder_at timestamptz,
   escalated_at timestamptz,
   -- Set when no request reached any approver (every mail failed): shown on the ticket and to operators.
-  unreached_at timestamptz
+  unreached_at timestamptz,
+  -- The kind of destination, for the blind summary of later requests (backup group).
+  destination text,
+  -- When an expired ticket's staged data was deleted; a failed purge is retried by the next sweep.
+  purged_at timestamptz
 );
 
 -- How each decision arrived: the API, an e-mailed link, or the web console.

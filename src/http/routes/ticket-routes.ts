@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { decideApproval } from '../../approvals/approval-store.js';
 import type { Db } from '../../db/database.js';
+import type { TicketRow } from '../../db/schema.js';
 import { AirlockError } from '../../errors.js';
 import { escalateAndNotify } from '../../approvals/escalate-and-notify.js';
-import type { CommunicationContext } from '../../approvals/review-task.js';
+import { announceDecision, type CommunicationContext } from '../../approvals/review-task.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
 import { findVisibleTicket, participation, visibleTo } from '../../tickets/ticket-access.js';
 import { getTicketRow, transitionTicket } from '../../tickets/ticket-store.js';
@@ -172,7 +173,11 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
     const ticket = await visible(caller, c.req.valid('param').id);
     const input = c.req.valid('json');
     const waitingSince = ticket.updated_at;
-    const result = await decideApproval(db, ticket.id, caller, input, { onApproved: (trx) => deps.enqueue(trx, ticket.id) });
+    const communication = deps.communication;
+    const result = await decideApproval(db, ticket.id, caller, input, {
+      onApproved: (trx) => deps.enqueue(trx, ticket.id),
+      ...(communication ? { onSettled: (trx: Db, settled: TicketRow) => announceDecision(trx, settled, communication) } : {}),
+    });
     if (result.ticket.state === 'rejected') await deps.purge(ticket.id);
     if (result.ticket.state !== 'awaiting_approval') deps.onApprovalSettled?.((Date.now() - new Date(waitingSince).getTime()) / 1000);
     return c.json(
