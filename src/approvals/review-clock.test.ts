@@ -18,7 +18,7 @@ import { listItems } from '../tickets/item-store.js';
 import { formatTicketNumber } from '../tickets/states.js';
 import { escalateAndNotify } from './escalate-and-notify.js';
 
-const IDLE = { expired: 0, reminded: 0, widened: 0, closed: 0, slaBreached: 0 };
+const IDLE = { unreached: 0, expired: 0, reminded: 0, widened: 0, closed: 0, slaBreached: 0 };
 const MINUTE = 60_000;
 
 let h: ReviewHarness;
@@ -185,5 +185,34 @@ describe(`review clock (${backendName} store, real SMTP)`, () => {
     expect(await h.runClock()).toEqual(IDLE);
     expect(await h.flush()).toEqual([]);
     expect((await h.ticket(ticket.id)).sla_breached_at).toEqual(breached.sla_breached_at);
+  });
+
+  it('flags a review whose requests to every approver failed: operators told, no expiry against the approvers; the resolution SLA still reports', async () => {
+    h = await createReviewHarness();
+    const { ticket } = await h.awaitingReview();
+    const ref = formatTicketNumber(ticket.number);
+    // The relay rejected mona's review request for good (the outbox gave up on it).
+    await h.db
+      .updateTable('mails')
+      .set({ state: 'failed', last_error: '550 mailbox unavailable' })
+      .where('ticket_id', '=', ticket.id)
+      .where('to_user', '=', 'mona')
+      .execute();
+
+    expect(await h.runClock()).toEqual({ ...IDLE, unreached: 1 });
+    const told = await h.flush();
+    expect(sentTo(told)).toEqual(['unreached@olga', 'unreached@oscar']);
+    expect(mailTo(told, 'unreached', 'olga').text).toContain('no review request could be delivered to an approver');
+    expect(await lastEvent(ticket.id)).toMatchObject({ actor: 'system', reason: expect.stringContaining('the deadline is suspended') });
+    expect(await h.runClock()).toEqual(IDLE);
+
+    h.clock.advance(73 * HOUR);
+    const sweep = await h.runClock();
+    expect(sweep).toMatchObject({ expired: 0, slaBreached: 1 });
+    expect((await h.ticket(ticket.id)).state).toBe('awaiting_approval');
+    // Reminders still go out; the breach goes to every operator.
+    const breach = (await h.flush()).filter((m) => m.kind === 'sla-breach');
+    expect(sentTo(breach)).toEqual(['sla-breach@olga', 'sla-breach@oscar']);
+    expect(mailTo(breach, 'sla-breach', 'oscar').text).toContain(`Ticket ${ref} was escalated: its resolution SLA was breached.`);
   });
 });

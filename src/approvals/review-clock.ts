@@ -3,11 +3,13 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { TicketRow } from '../db/schema.js';
 import { enqueueMail } from '../notify/outbox.js';
 import * as templates from '../notify/templates.js';
-import { lockTicket, transitionTicket } from '../tickets/ticket-store.js';
-import { DEFAULT_REVIEW, ticketFacts, type CommunicationContext } from './review-task.js';
+import { appendEvent, lockTicket, transitionTicket } from '../tickets/ticket-store.js';
+import { DEFAULT_REVIEW, tellOperators, ticketFacts, type CommunicationContext } from './review-task.js';
 import { remindReviewers } from './review-reminders.js';
 
 export interface ClockSweep {
+  /** Reviews whose every request to an approver failed to send: flagged, operators told, deadline suspended. */
+  unreached: number;
   expired: number;
   reminded: number;
   widened: number;
@@ -30,11 +32,12 @@ export async function runReviewClock(
   ctx: CommunicationContext & { purge: (ticketId: string) => Promise<void> },
 ): Promise<ClockSweep> {
   const now = ctx.clock.now();
-  const sweep: ClockSweep = { expired: 0, reminded: 0, widened: 0, closed: 0, slaBreached: 0 };
+  const sweep: ClockSweep = { unreached: 0, expired: 0, reminded: 0, widened: 0, closed: 0, slaBreached: 0 };
+  sweep.unreached = await flagUnreachedReviews(db, ctx);
   const open = await db
     .selectFrom('review_tasks as r')
     .innerJoin('tickets as t', 't.id', 'r.ticket_id')
-    .select(['r.ticket_id', 'r.due_at', 'r.next_reminder_at', 't.state'])
+    .select(['r.ticket_id', 'r.due_at', 'r.next_reminder_at', 'r.unreached_at', 't.state'])
     .where('r.state', '=', 'open')
     .execute();
   for (const task of open) {
@@ -46,7 +49,8 @@ export async function runReviewClock(
         .where('state', '=', 'open')
         .execute();
       sweep.closed++;
-    } else if (task.due_at <= now) {
+    } else if (task.due_at <= now && !task.unreached_at) {
+      // A review that reached no approver is not timed out against them: operators were told and decide.
       if (await expireReview(db, task.ticket_id, ctx)) sweep.expired++;
     } else if (task.next_reminder_at && task.next_reminder_at <= now) {
       const reminded = await remindReviewers(db, task.ticket_id, ctx);
@@ -75,7 +79,9 @@ async function expireReview(
   const expired = await inTransaction(db, async (trx) => {
     const ticket = await lockTicket(trx, ticketId);
     const task = await trx.selectFrom('review_tasks').selectAll().where('ticket_id', '=', ticketId).executeTakeFirst();
-    if (ticket.state !== 'awaiting_approval' || !task || task.state !== 'open' || task.due_at > ctx.clock.now()) return undefined;
+    if (ticket.state !== 'awaiting_approval' || !task || task.state !== 'open' || task.unreached_at || task.due_at > ctx.clock.now()) {
+      return undefined;
+    }
     const row = await transitionTicket(trx, ticketId, 'expired', {
       actor: 'system',
       from: 'awaiting_approval',
@@ -124,12 +130,54 @@ export async function tellEveryone(
   return users.length;
 }
 
-/** Escalations nobody picked up in time: marked once, and every operator is told. */
+/**
+ * Review requests that could not be delivered to any approver (every one `failed` in the outbox): the task is
+ * marked unreached, the ticket's history says so, and operators are told. Its deadline no longer runs.
+ */
+async function flagUnreachedReviews(db: Db, ctx: CommunicationContext): Promise<number> {
+  const candidates = await db
+    .selectFrom('review_tasks as r')
+    .innerJoin('tickets as t', 't.id', 'r.ticket_id')
+    .innerJoin('mails as m', (join) => join.onRef('m.ticket_id', '=', 'r.ticket_id').on('m.kind', '=', 'review-request'))
+    .select('r.ticket_id')
+    .where('r.state', '=', 'open')
+    .where('r.unreached_at', 'is', null)
+    .whereRef('m.to_user', '!=', 't.requester')
+    .groupBy('r.ticket_id')
+    .having((eb) => eb.fn.count('m.id').filterWhere('m.state', '!=', 'failed'), '=', 0)
+    .execute();
+  let flagged = 0;
+  for (const { ticket_id } of candidates) {
+    const done = await inTransaction(db, async (trx) => {
+      const ticket = await lockTicket(trx, ticket_id);
+      const updated = await trx
+        .updateTable('review_tasks')
+        .set({ unreached_at: ctx.clock.now() })
+        .where('ticket_id', '=', ticket_id)
+        .where('unreached_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      await appendEvent(trx, ticket_id, {
+        actor: 'system',
+        from: ticket.state,
+        to: ticket.state,
+        reason: 'no review request could be delivered to an approver; the deadline is suspended and operators were told',
+      });
+      await tellOperators(trx, ticket, 'unreached', 'no review request could be delivered to an approver', ctx);
+      return true;
+    });
+    if (done) flagged++;
+  }
+  return flagged;
+}
+
+/** Escalations nobody picked up in time, and tickets past their resolution SLA: marked once, operators told. */
 async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<number> {
+  const now = ctx.clock.now();
   const due = await db
     .selectFrom('tickets')
     .select('id')
-    .where('sla_due_at', '<=', ctx.clock.now())
+    .where((eb) => eb.or([eb('sla_due_at', '<=', now), eb('resolution_due_at', '<=', now)]))
     .where('sla_breached_at', 'is', null)
     .where('finished_at', 'is', null)
     .execute();
@@ -137,7 +185,9 @@ async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<num
   for (const { id } of due) {
     const done = await inTransaction(db, async (trx) => {
       const ticket = await lockTicket(trx, id);
-      if (ticket.sla_breached_at || !ticket.sla_due_at || ticket.finished_at) return false;
+      const breachedAt = [ticket.sla_due_at, ticket.resolution_due_at].filter((d): d is Date => d !== null && d <= now)[0];
+      if (ticket.sla_breached_at || !breachedAt || ticket.finished_at) return false;
+      const which = ticket.sla_due_at && ticket.sla_due_at <= now ? 'response' : 'resolution';
       await trx.updateTable('tickets').set({ sla_breached_at: ctx.clock.now(), severity: 'critical' }).where('id', '=', id).execute();
       const operators = await trx
         .selectFrom('users')
@@ -148,8 +198,8 @@ async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<num
       const mail = templates.escalationNotice({
         ticket: ticketFacts(ticket),
         severity: 'critical',
-        reason: 'its response SLA was breached',
-        slaDueAt: ticket.sla_due_at,
+        reason: `its ${which} SLA was breached`,
+        slaDueAt: breachedAt,
       });
       for (const op of operators)
         await enqueueMail(trx, { ticketId: id, kind: 'sla-breach', to: { address: op.email, user: op.name }, ...mail }, ctx);

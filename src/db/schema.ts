@@ -47,6 +47,7 @@ export interface TicketsTable {
   escalated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   sla_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   sla_breached_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  resolution_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   requester_confirms: ColumnType<boolean, boolean | undefined, boolean>;
   review_settings: ColumnType<ReviewSettings | null, string | null | undefined, string | null>;
 }

@@ -137,6 +137,14 @@ export const pipelineSchema = strictConfigObject({
     .min(1, { error: 'must list at least one check; items that are not inspected cannot be judged' })
     .refine((ids) => new Set(ids).size === ids.length, { error: 'lists a check more than once' })
     .default(['filetype', 'patterns', 'dlp']),
+  /** Service levels: the ticket should be finished (delivered, blocked, decided) this many hours after submission. */
+  sla: strictConfigObject({
+    resolutionHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(72),
+  }).default({ resolutionHours: 72 }),
   trigger,
   /** Keep item names out of notifications and logs, for transfers where the names themselves are sensitive. */
   redactNames: z.boolean().default(false),

@@ -49,6 +49,7 @@ export async function submitTicket(deps: SubmitDeps, submission: TicketSubmissio
       approvers: await approverNames(deps.db, pipeline.approvers),
       requesterConfirms: pipeline.requesterConfirms,
       review: pipeline.review,
+      resolutionDueAt: new Date((deps.communication?.clock.now() ?? new Date()).getTime() + pipeline.sla.resolutionHours * 3_600_000),
       ...(submission.selection ? { selection: submission.selection } : {}),
     },
     {

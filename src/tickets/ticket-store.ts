@@ -21,6 +21,8 @@ export interface NewTicket {
   requesterConfirms?: boolean;
   /** The pipeline's review clock settings. */
   review?: ReviewSettings;
+  /** When the ticket should be finished (resolution SLA). */
+  resolutionDueAt?: Date;
 }
 
 export interface TransitionOptions {
@@ -58,6 +60,7 @@ export async function createTicket(
         selection: ticket.selection ? JSON.stringify(ticket.selection) : null,
         requester_confirms: ticket.requesterConfirms ?? false,
         review_settings: ticket.review ? JSON.stringify(ticket.review) : null,
+        resolution_due_at: ticket.resolutionDueAt ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -180,7 +183,7 @@ export async function listTickets(
   if (at) {
     query = query
       .where('finished_at', 'is', null)
-      .where((eb) => eb.or([eb('sla_breached_at', 'is not', null), eb('sla_due_at', '<=', at)]));
+      .where((eb) => eb.or([eb('sla_breached_at', 'is not', null), eb('sla_due_at', '<=', at), eb('resolution_due_at', '<=', at)]));
   }
   return query.execute();
 }

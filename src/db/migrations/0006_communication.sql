@@ -70,7 +70,9 @@ alter table approvals add column channel text not null default 'api' check (chan
 -- The requester's confirmation is recorded beside approvals but never counts as one.
 alter table approvals add column as_requester boolean not null default false;
 
--- Response SLA (someone picks up an escalation) and when a breach was reported.
+-- Resolution SLA (the ticket is finished by then: the pipeline's `sla.resolutionHours`), and when a breach of
+-- it or of the response SLA (someone picks up an escalation) was reported.
+alter table tickets add column resolution_due_at timestamptz;
 alter table tickets add column sla_breached_at timestamptz;
 
 -- Copied from the pipeline: the requester must confirm the transfer besides the approvers' quorum.
