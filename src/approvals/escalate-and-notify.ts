@@ -3,7 +3,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import { enqueueMail } from '../notify/outbox.js';
 import * as templates from '../notify/templates.js';
 import { escalateTicket, type Escalation } from '../tickets/escalation.js';
-import { ticketFacts, type CommunicationContext } from './review-task.js';
+import { mailOperators, ticketFacts, type CommunicationContext } from './review-task.js';
 
 /**
  * "Talk to a human", with its mails in the same transaction: every operator is told (naming the one now in
@@ -31,16 +31,7 @@ export async function escalateAndNotify(
         slaDueAt: ticket.sla_due_at!,
         assignee: operator,
       });
-    const operators = await trx
-      .selectFrom('users')
-      .select(['name', 'email'])
-      .where('disabled_at', 'is', null)
-      .where((eb) => eb(eb.val('operator'), '=', eb.fn.any('roles')))
-      .execute();
-    for (const op of operators) {
-      const mail = notice('the requester asked to talk to a human');
-      await enqueueMail(trx, { ticketId, kind: 'escalation', to: { address: op.email, user: op.name }, ...mail }, communication);
-    }
+    await mailOperators(trx, ticketId, 'escalation', notice('the requester asked to talk to a human'), communication);
     const owner = await trx
       .selectFrom('users')
       .select('email')

@@ -4,7 +4,7 @@ import type { TicketRow } from '../db/schema.js';
 import { enqueueMail } from '../notify/outbox.js';
 import * as templates from '../notify/templates.js';
 import { appendEvent, lockTicket, transitionTicket } from '../tickets/ticket-store.js';
-import { DEFAULT_REVIEW, tellOperators, ticketFacts, type CommunicationContext } from './review-task.js';
+import { DEFAULT_REVIEW, mailOperators, tellOperators, ticketFacts, type CommunicationContext } from './review-task.js';
 import { remindReviewers } from './review-reminders.js';
 
 export interface ClockSweep {
@@ -189,20 +189,13 @@ async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<num
       if (ticket.sla_breached_at || !breachedAt || ticket.finished_at) return false;
       const which = ticket.sla_due_at && ticket.sla_due_at <= now ? 'response' : 'resolution';
       await trx.updateTable('tickets').set({ sla_breached_at: ctx.clock.now(), severity: 'critical' }).where('id', '=', id).execute();
-      const operators = await trx
-        .selectFrom('users')
-        .select(['name', 'email'])
-        .where('disabled_at', 'is', null)
-        .where((eb) => eb(eb.val('operator'), '=', eb.fn.any('roles')))
-        .execute();
       const mail = templates.escalationNotice({
         ticket: ticketFacts(ticket),
         severity: 'critical',
         reason: `its ${which} SLA was breached`,
         slaDueAt: breachedAt,
       });
-      for (const op of operators)
-        await enqueueMail(trx, { ticketId: id, kind: 'sla-breach', to: { address: op.email, user: op.name }, ...mail }, ctx);
+      await mailOperators(trx, id, 'sla-breach', mail, ctx);
       return true;
     });
     if (done) breached++;

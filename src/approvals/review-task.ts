@@ -144,8 +144,14 @@ export async function sendReviewRequests(
   return asked;
 }
 
-/** Every enabled operator, about a ticket that needs a person. */
-export async function tellOperators(trx: Db, ticket: TicketRow, kind: string, reason: string, ctx: CommunicationContext): Promise<number> {
+/** Mails every enabled operator; returns how many were written. */
+export async function mailOperators(
+  trx: Db,
+  ticketId: string,
+  kind: string,
+  mail: templates.MailContent,
+  ctx: CommunicationContext,
+): Promise<number> {
   const operators = await trx
     .selectFrom('users')
     .select(['name', 'email'])
@@ -153,10 +159,15 @@ export async function tellOperators(trx: Db, ticket: TicketRow, kind: string, re
     .where((eb) => eb(eb.val('operator'), '=', eb.fn.any('roles')))
     .orderBy('name')
     .execute();
+  for (const op of operators) await enqueueMail(trx, { ticketId, kind, to: { address: op.email, user: op.name }, ...mail }, ctx);
+  return operators.length;
+}
+
+/** Every enabled operator, about a ticket that needs a person. */
+export async function tellOperators(trx: Db, ticket: TicketRow, kind: string, reason: string, ctx: CommunicationContext): Promise<number> {
   const slaDueAt = ticket.sla_due_at ?? new Date(ctx.clock.now().getTime() + HOUR);
   const mail = templates.escalationNotice({ ticket: ticketFacts(ticket), severity: ticket.severity, reason, slaDueAt });
-  for (const op of operators) await enqueueMail(trx, { ticketId: ticket.id, kind, to: { address: op.email, user: op.name }, ...mail }, ctx);
-  return operators.length;
+  return mailOperators(trx, ticket.id, kind, mail, ctx);
 }
 
 /** When a review ends approved or rejected: everyone involved is told the outcome and by whom. */
