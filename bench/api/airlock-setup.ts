@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { TERMINAL_STATES } from '../../src/tickets/states.js';
 
 export const BENCH_PIPELINE = 'bench-local';
 export const BENCH_USER = 'bench';
@@ -12,16 +13,7 @@ export const BENCH_USER = 'bench';
 export const NEW_TICKET_BODY = JSON.stringify({ pipeline: BENCH_PIPELINE, purpose: 'bench:api load test' });
 
 /** States in which the workers are done with a ticket for now (terminal, or waiting for a person). */
-export const SETTLED_STATES = [
-  'awaiting_approval',
-  'delivered',
-  'partially_delivered',
-  'blocked',
-  'rejected',
-  'expired',
-  'cancelled',
-  'failed',
-];
+const SETTLED_STATES: ReadonlySet<string> = new Set([...TERMINAL_STATES, 'awaiting_approval']);
 
 /** Creates database `name` on the server of `adminUrl` (dropping a leftover of that name); returns its URL. */
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {
@@ -198,7 +190,7 @@ export async function waitForSettled(databaseUrl: string, timeoutMs: number, pro
   const started = Date.now();
   for (;;) {
     const states = await ticketStates(databaseUrl);
-    const busy = [...states].filter(([s]) => !SETTLED_STATES.includes(s)).reduce((n, [, c]) => n + c, 0);
+    const busy = [...states].filter(([s]) => !SETTLED_STATES.has(s)).reduce((n, [, c]) => n + c, 0);
     const summary = [...states].map(([s, n]) => `${s} ${n}`).join(', ');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (busy === 0) return `the workers had processed them all after ${seconds} s (${summary}) before any measurement`;

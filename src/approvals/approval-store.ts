@@ -8,7 +8,7 @@ import type { Caller } from '../tickets/ticket-access.js';
 import { participation } from '../tickets/ticket-access.js';
 import { appendEvent, lockTicket, transitionTicket } from '../tickets/ticket-store.js';
 import { formatTicketNumber } from '../tickets/states.js';
-import { approvalsMissing, quorumMet } from './quorum.js';
+import { approvalsMissing, quorumMet, type Approver } from './quorum.js';
 
 export interface DecisionInput {
   decision: 'approve' | 'reject';
@@ -91,7 +91,9 @@ export async function decideApproval(
       reason: `${input.decision === 'approve' ? (asRequester ? 'confirmed' : 'approved') : 'rejected'} by ${role} ${caller.name} via ${input.channel ?? 'api'}${input.comment ? ' (with a comment)' : ''}`,
     });
 
-    const status = await approvalStatus(trx, ticket.id, { manifest, policyVersion: decision.policy_version });
+    const rows = await loadApprovals(trx, ticket.id);
+    const context = { decision, manifest, requesterConfirms: ticket.requester_confirms };
+    const status = summarizeApprovals(rows, context);
     const from = 'awaiting_approval' as const;
     if (input.decision === 'reject') {
       const rejected = await transitionTicket(trx, ticket.id, 'rejected', {
@@ -102,7 +104,7 @@ export async function decideApproval(
       await options.onSettled?.(trx, rejected);
       return { ticket: rejected, status };
     }
-    const approvers = await approversOf(trx, ticket.id, manifest, decision.policy_version);
+    const approvers = countingApprovers(rows, context);
     if (!quorumMet(decision.required_approvals ?? [], approvers) || (ticket.requester_confirms && !status.requesterConfirmation.given)) {
       return { ticket, status };
     }
@@ -148,20 +150,10 @@ export async function loadApprovals(db: Db, ticketId: string): Promise<ApprovalW
  * Pure: which decisions still count (given for this manifest and policy version), what each requirement
  * still misses, and whether the requester's confirmation is needed and in.
  */
-export function summarizeApprovals(
-  rows: readonly ApprovalWithGroups[],
-  context: {
-    decision: { policy_version: string; required_approvals: RequiredApprovals[] | null } | undefined;
-    manifest: string;
-    requesterConfirms: boolean;
-  },
-): ApprovalStatus {
+export function summarizeApprovals(rows: readonly ApprovalWithGroups[], context: ApprovalContext): ApprovalStatus {
   const { decision } = context;
-  const isValid = (r: ApprovalRow) =>
-    decision !== undefined && r.manifest_sha256 === context.manifest && r.policy_version === decision.policy_version;
-  const approvers = rows
-    .filter((r) => isValid(r) && r.decision === 'approve' && !r.as_requester)
-    .map((r) => ({ name: r.user_name, groups: r.groups }));
+  const isValid = validFor(context);
+  const approvers = countingApprovers(rows, context);
   return {
     approvals: rows.map((r) => view(r, isValid(r))),
     required: (decision?.required_approvals ?? []).map((r) => ({ ...r, missing: approvalsMissing(r, approvers) })),
@@ -172,11 +164,23 @@ export function summarizeApprovals(
   };
 }
 
-/** The people whose approvals still count, with their groups. */
-async function approversOf(db: Db, ticketId: string, manifest: string, policyVersion: string) {
-  const rows = await loadApprovals(db, ticketId);
+/** What decides whether a recorded decision still counts: the current manifest and the decision's policy version. */
+export interface ApprovalContext {
+  decision: { policy_version: string; required_approvals: RequiredApprovals[] | null } | undefined;
+  manifest: string;
+  requesterConfirms: boolean;
+}
+
+function validFor(context: ApprovalContext): (row: ApprovalRow) => boolean {
+  const { decision, manifest } = context;
+  return (r) => decision !== undefined && r.manifest_sha256 === manifest && r.policy_version === decision.policy_version;
+}
+
+/** The approvers (never the requester's confirmation) whose approvals still count, with their groups. */
+export function countingApprovers(rows: readonly ApprovalWithGroups[], context: ApprovalContext): Approver[] {
+  const isValid = validFor(context);
   return rows
-    .filter((r) => r.decision === 'approve' && !r.as_requester && r.manifest_sha256 === manifest && r.policy_version === policyVersion)
+    .filter((r) => isValid(r) && r.decision === 'approve' && !r.as_requester)
     .map((r) => ({ name: r.user_name, groups: r.groups }));
 }
 

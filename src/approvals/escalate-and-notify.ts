@@ -3,7 +3,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import { enqueueMail } from '../notify/outbox.js';
 import * as templates from '../notify/templates.js';
 import { escalateTicket, type Escalation } from '../tickets/escalation.js';
-import { mailOperators, ticketFacts, type CommunicationContext } from './review-task.js';
+import { emailOf, mailOperators, ticketFacts, type CommunicationContext } from './review-task.js';
 
 /**
  * "Talk to a human", with its mails in the same transaction: every operator is told (naming the one now in
@@ -32,15 +32,10 @@ export async function escalateAndNotify(
         assignee: operator,
       });
     await mailOperators(trx, ticketId, 'escalation', notice('the requester asked to talk to a human'), communication);
-    const owner = await trx
-      .selectFrom('users')
-      .select('email')
-      .where('name', '=', requester)
-      .where('disabled_at', 'is', null)
-      .executeTakeFirst();
-    if (owner) {
+    const address = await emailOf(trx, requester);
+    if (address) {
       const mail = notice(`you asked to talk to a human; ${operator} now owns it`);
-      await enqueueMail(trx, { ticketId, kind: 'escalation', to: { address: owner.email, user: requester }, ...mail }, communication);
+      await enqueueMail(trx, { ticketId, kind: 'escalation', to: { address, user: requester }, ...mail }, communication);
     }
     return escalation;
   });

@@ -1,10 +1,8 @@
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
-import type { TicketRow } from '../db/schema.js';
-import { enqueueMail } from '../notify/outbox.js';
 import * as templates from '../notify/templates.js';
 import { appendEvent, lockTicket, transitionTicket } from '../tickets/ticket-store.js';
-import { DEFAULT_REVIEW, mailOperators, tellOperators, ticketFacts, type CommunicationContext } from './review-task.js';
+import { mailOperators, tellEveryone, tellOperators, ticketFacts, type CommunicationContext } from './review-task.js';
 import { remindReviewers } from './review-reminders.js';
 
 export interface ClockSweep {
@@ -109,27 +107,6 @@ async function purgeExpired(
   }
 }
 
-/** The requester, the ticket's approvers and its operator, each once. */
-export async function tellEveryone(
-  trx: Db,
-  ticket: TicketRow,
-  kind: string,
-  mail: templates.MailContent,
-  ctx: CommunicationContext,
-): Promise<number> {
-  const participants = await trx.selectFrom('ticket_participants').select('user_name').where('ticket_id', '=', ticket.id).execute();
-  const names = [...new Set([ticket.requester, ...participants.map((p) => p.user_name)])];
-  const users = await trx
-    .selectFrom('users')
-    .select(['name', 'email'])
-    .where('name', 'in', names)
-    .where('disabled_at', 'is', null)
-    .execute();
-  for (const user of users)
-    await enqueueMail(trx, { ticketId: ticket.id, kind, to: { address: user.email, user: user.name }, ...mail }, ctx);
-  return users.length;
-}
-
 /**
  * Review requests that could not be delivered to any approver (every one `failed` in the outbox): the task is
  * marked unreached, the ticket's history says so, and operators are told. Its deadline no longer runs.
@@ -202,5 +179,3 @@ async function reportSlaBreaches(db: Db, ctx: CommunicationContext): Promise<num
   }
   return breached;
 }
-
-export { DEFAULT_REVIEW };

@@ -31,7 +31,7 @@ export function ticketFacts(ticket: TicketRow) {
   };
 }
 
-async function emailOf(db: Db, userName: string): Promise<string | undefined> {
+export async function emailOf(db: Db, userName: string): Promise<string | undefined> {
   const row = await db.selectFrom('users').select(['email', 'disabled_at']).where('name', '=', userName).executeTakeFirst();
   return row && !row.disabled_at ? row.email : undefined;
 }
@@ -182,6 +182,17 @@ export async function announceDecision(trx: Db, ticket: TicketRow, ctx: Communic
     .orderBy('id')
     .execute();
   const mail = templates.decided({ ticket: ticketFacts(ticket), outcome, by: rows.map((r) => r.user_name) });
+  await tellEveryone(trx, ticket, 'decided', mail, ctx);
+}
+
+/** The requester, the ticket's approvers and its operator, each once. */
+export async function tellEveryone(
+  trx: Db,
+  ticket: TicketRow,
+  kind: string,
+  mail: templates.MailContent,
+  ctx: CommunicationContext,
+): Promise<number> {
   const participants = await trx.selectFrom('ticket_participants').select('user_name').where('ticket_id', '=', ticket.id).execute();
   const names = [...new Set([ticket.requester, ...participants.map((p) => p.user_name)])];
   const users = await trx
@@ -191,5 +202,6 @@ export async function announceDecision(trx: Db, ticket: TicketRow, ctx: Communic
     .where('disabled_at', 'is', null)
     .execute();
   for (const user of users)
-    await enqueueMail(trx, { ticketId: ticket.id, kind: 'decided', to: { address: user.email, user: user.name }, ...mail }, ctx);
+    await enqueueMail(trx, { ticketId: ticket.id, kind, to: { address: user.email, user: user.name }, ...mail }, ctx);
+  return users.length;
 }
