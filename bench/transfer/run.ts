@@ -257,22 +257,29 @@ function airlockPipeline(env: Env, c: Case, name: string, root: string): string 
   ].join('\n');
 }
 
-/** `env` then `sh` that `exec`s the tool: both replace themselves, so the measured process is the tool. */
+/** Databases made by `freshDatabase`, dropped when the benchmark ends. */
+const createdDatabases = new Set<string>();
+
 /** Drops and recreates `name` on the server of `url`; returns the URL of the new, empty database. */
 async function freshDatabase(url: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await adminQueries(url, [`drop database if exists ${name} with (force)`, `create database ${name}`]);
+  createdDatabases.add(name);
   const target = new URL(url);
   target.pathname = `/${name}`;
   return target.toString();
 }
 
+async function adminQueries(url: string, statements: readonly string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    for (const statement of statements) await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** `env` then `sh` that `exec`s the tool: both replace themselves, so the measured process is the tool. */
 function wrapped(vars: Record<string, string>, unset: string[], stdoutFile: string, stderrFile: string, argv: string[]): string[] {
   return [
     'env',
@@ -559,6 +566,13 @@ async function main(): Promise<void> {
   } finally {
     await sshd?.stop().catch(() => undefined);
     await s3proc?.stop().catch(() => undefined);
+    const url = args['database-url'];
+    if (url && createdDatabases.size > 0) {
+      await adminQueries(
+        url,
+        [...createdDatabases].map((name) => `drop database if exists ${name} with (force)`),
+      ).catch(() => undefined);
+    }
     if (!args.keep) await rm(work, { recursive: true, force: true });
     else progress(`kept ${work}`);
   }
