@@ -3,11 +3,13 @@ import os from 'node:os';
 import type { CommunicationContext } from './approvals/review-task.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AirlockConfig } from './config/env.js';
-import { openStore, storeConfigFrom, type Store } from './db/database.js';
+import { openStore, storeConfigFrom, type Db, type Store } from './db/database.js';
 import { createPipelineResolver } from './engine/pipeline-resolver.js';
 import type { ProgressEvent, ProgressListener } from './engine/progress.js';
 import type { PipelineResolver } from './engine/resolved-pipeline.js';
 import { TicketProcessor } from './engine/ticket-processor.js';
+import { runScheduledOccurrence } from './jobs/scheduled-run.js';
+import { reconcileSchedules, type ScheduleChange } from './jobs/schedules.js';
 import { TicketQueue } from './jobs/ticket-queue.js';
 import type { Logger } from './log/logger.js';
 import { createStagingArea } from './staging/create-staging-area.js';
@@ -28,8 +30,13 @@ export interface Runtime {
   readonly communication: CommunicationContext;
   /** Key for the CSRF tokens of action-link pages, derived from the master key (so every worker agrees). */
   readonly linkSecret: Buffer;
-  /** Starts workers in this process and re-enqueues tickets left mid-way by an earlier crash. */
+  /**
+   * Starts workers in this process and re-enqueues tickets left mid-way by an earlier crash. With
+   * `schedules`, also makes the pipeline schedules match the files and handles their occurrences.
+   */
   startWorkers(): Promise<void>;
+  /** Makes pg-boss's schedules match the pipeline files again (`airlock reload`, SIGHUP). */
+  reloadSchedules(): Promise<ScheduleChange[]>;
   /** Subscribes to progress of tickets processed by this process's workers. */
   onProgress(listener: ProgressListener): () => void;
   close(): Promise<void>;
@@ -38,6 +45,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Start the pg-boss queue (needed to enqueue or work tickets). */
   queue: boolean;
+  /** Fire pipeline schedules from this process (serve and worker do; a one-off `run` does not). */
+  schedules?: boolean;
   /** Where secret references `${env:…}` are looked up; the process environment by default. */
   env?: NodeJS.ProcessEnv;
   /** The clock of reminders, expiry and SLAs; the system clock by default. */
@@ -77,8 +86,12 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
         retryLimit: config.jobRetries,
         retryDelaySeconds: config.jobRetryDelaySeconds,
         concurrency: config.workerConcurrency,
+        shutdownGraceSeconds: config.shutdownGraceSeconds,
       };
-      queue = await TicketQueue.start(store, queueConfig, logger);
+      queue = await TicketQueue.start(store, queueConfig, logger, {
+        schedules: options.schedules ?? false,
+        cronIntervalSeconds: config.scheduleCheckSeconds,
+      });
     }
   } catch (error) {
     await store.close();
@@ -98,14 +111,28 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     linkSecret: Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'airlock action-link csrf', 32)),
     async startWorkers() {
       if (!queue) throw new Error('startWorkers needs a runtime created with queue: true');
+      const boss = queue;
+      const submitDeps = {
+        db: store.db,
+        pipelinesDir: config.pipelinesDir,
+        enqueue: (trx: Db, ticketId: string) => boss.enqueue(ticketId, trx),
+        communication,
+        logger,
+      };
+      if (options.schedules) await reconcileSchedules(boss.boss, config.pipelinesDir, logger);
       await queue.work({
         process: async (ticketId, job) => {
           await processor.process(ticketId, { onProgress: emit, signal: job.signal });
         },
         fail: (ticketId, reason) => processor.fail(ticketId, reason),
+        ...(options.schedules ? { scheduled: async (job) => void (await runScheduledOccurrence(submitDeps, job)) } : {}),
       });
       const resumed = await queue.resumeStranded(store.db);
       if (resumed > 0) logger.info({ tickets: resumed }, 'resumed tickets left active by an earlier run');
+    },
+    async reloadSchedules() {
+      if (!queue) throw new Error('reloadSchedules needs a runtime created with queue: true');
+      return reconcileSchedules(queue.boss, config.pipelinesDir, logger);
     },
     onProgress(listener) {
       listeners.add(listener);

@@ -13,7 +13,11 @@ Commands:
                           list tickets, newest first
   ticket <id> [--json]    show a ticket: items, findings, decision and events (id: T-000123)
   serve [--port N] [--host H]
-                          HTTP health endpoints plus ticket workers
+                          the HTTP API plus ticket workers and schedules
+  worker [--concurrency N]
+                          ticket workers and schedules without HTTP (add processes to scale out)
+  schedules [--json]      list scheduled pipelines with their next and last runs
+  reload                  make the schedules match the pipeline files (running processes: SIGHUP)
   validate                check every pipeline and the policies they use
   scan <path>... [--policy FILE] [--json] [--fail-on review|block] [--trace] [--jobs N]
                           inspect files or folders and print each file's findings and verdict
@@ -88,6 +92,25 @@ const COMMANDS: Record<
         port: parsePort(v.port as string | undefined) ?? ctx.config.port,
         host: (v.host as string | undefined) ?? ctx.config.host,
       }),
+  },
+  worker: {
+    options: { concurrency: { type: 'string' } },
+    positionals: [0, 0],
+    quiet: false,
+    run: async (ctx, v) =>
+      (await import('./commands/worker.js')).workerCommand(ctx, { concurrency: parseConcurrency(v.concurrency as string | undefined) }),
+  },
+  schedules: {
+    options: { json: { type: 'boolean' } },
+    positionals: [0, 0],
+    quiet: true,
+    run: async (ctx, v) => (await import('./commands/schedules.js')).schedulesCommand(ctx, { json: Boolean(v.json) }),
+  },
+  reload: {
+    options: {},
+    positionals: [0, 0],
+    quiet: true,
+    run: async (ctx) => (await import('./commands/schedules.js')).reloadCommand(ctx),
   },
   validate: {
     options: {},
@@ -251,6 +274,13 @@ const USAGE_CODES: ReadonlySet<string> = new Set(['invalid_input', 'not_found', 
 function usageFailure(message: string): number {
   process.stderr.write(`airlock: ${message}\n\n${USAGE}`);
   return 2;
+}
+
+function parseConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64, got "${value}".`);
+  return n;
 }
 
 function parsePort(value: string | undefined): number | undefined {

@@ -42,6 +42,8 @@ const envSchema = z.object({
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
   AIRLOCK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  AIRLOCK_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  AIRLOCK_SCHEDULE_CHECK_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
   AIRLOCK_ARCHIVE_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
   AIRLOCK_ARCHIVE_MAX_RATIO: z.coerce.number().positive().default(100),
   AIRLOCK_ARCHIVE_MAX_EXPANDED_BYTES: z.coerce
@@ -118,6 +120,10 @@ export interface AirlockConfig {
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
   readonly workerConcurrency: number;
+  /** On SIGTERM, how long running tickets may finish before they are handed back to the queue. */
+  readonly shutdownGraceSeconds: number;
+  /** How often pipeline schedules are checked for due occurrences. */
+  readonly scheduleCheckSeconds: number;
   readonly logLevel: string;
   readonly port: number;
   readonly host: string;
@@ -162,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,
     workerConcurrency: e.AIRLOCK_WORKER_CONCURRENCY,
+    shutdownGraceSeconds: e.AIRLOCK_SHUTDOWN_GRACE_SECONDS,
+    scheduleCheckSeconds: e.AIRLOCK_SCHEDULE_CHECK_SECONDS,
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     host: e.HOST,

@@ -50,7 +50,11 @@ export interface TicketsTable {
   resolution_due_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   requester_confirms: ColumnType<boolean, boolean | undefined, boolean>;
   review_settings: ColumnType<ReviewSettings | null, string | null | undefined, string | null>;
+  /** `request`: someone asked for it; `schedule`: the pipeline's schedule came due. */
+  trigger: ColumnType<TicketTrigger, TicketTrigger | undefined, never>;
 }
+
+export type TicketTrigger = 'request' | 'schedule';
 
 /** A pipeline's `review:` block, as copied onto its tickets. */
 export interface ReviewSettings {
@@ -240,6 +244,19 @@ export interface Database {
   mails: MailsTable;
   action_links: ActionLinksTable;
   review_tasks: ReviewTasksTable;
+  schedule_runs: ScheduleRunsTable;
+}
+
+/** One occurrence a pipeline's schedule handled: the ticket it started, or why it was skipped. */
+export interface ScheduleRunsTable {
+  id: string;
+  pipeline: string;
+  due_at: Date;
+  outcome: 'started' | 'skipped' | 'failed';
+  ticket_id: string | null;
+  caught_up: boolean;
+  reason: string | null;
+  created_at: Generated<Date>;
 }
 
 export type TicketRow = Selectable<TicketsTable>;

@@ -10,6 +10,8 @@ export const QUEUES = {
   processTicket: 'ticket-process',
   /** Jobs that exhausted their retries or expired land here; their tickets are marked failed. */
   deadTicket: 'ticket-dead',
+  /** Occurrences of pipeline schedules (pg-boss sends them; the schedule's key is the pipeline). */
+  pipelineSchedule: 'pipeline-schedule',
 } as const;
 
 export interface TicketJob {
@@ -20,11 +22,24 @@ export interface TicketQueueConfig {
   retryLimit: number;
   retryDelaySeconds: number;
   concurrency: number;
+  /** How long `stop` lets running jobs finish before handing them back to the queue. */
+  shutdownGraceSeconds?: number;
 }
 
 export interface TicketHandlers {
   process(ticketId: string, job: { attempt: number; signal: AbortSignal }): Promise<void>;
   fail(ticketId: string, reason: string): Promise<void>;
+  /** An occurrence of a pipeline's schedule came due (`createdOn`: when pg-boss sent it). */
+  scheduled?(job: { pipeline: string; createdOn: Date }): Promise<void>;
+}
+
+export interface TicketQueueOptions {
+  /** Run pg-boss maintenance (expiry, retention) in this process. */
+  maintenance?: boolean;
+  /** Fire pipeline schedules from this process (any number of processes may; pg-boss sends each occurrence once). */
+  schedules?: boolean;
+  /** How often schedules are checked; pg-boss's default (30 s) unless a test needs it sooner. */
+  cronIntervalSeconds?: number;
 }
 
 /**
@@ -39,13 +54,16 @@ export class TicketQueue {
     private readonly logger: Logger,
   ) {}
 
-  static async start(
-    store: Store,
-    config: TicketQueueConfig,
-    logger: Logger,
-    options: { maintenance?: boolean } = {},
-  ): Promise<TicketQueue> {
-    const boss = new PgBoss({ ...store.bossOptions, supervise: options.maintenance ?? true, schedule: false, migrate: true });
+  static async start(store: Store, config: TicketQueueConfig, logger: Logger, options: TicketQueueOptions = {}): Promise<TicketQueue> {
+    const boss = new PgBoss({
+      ...store.bossOptions,
+      supervise: options.maintenance ?? true,
+      schedule: options.schedules ?? false,
+      ...(options.cronIntervalSeconds
+        ? { cronMonitorIntervalSeconds: options.cronIntervalSeconds, cronWorkerIntervalSeconds: options.cronIntervalSeconds }
+        : {}),
+      migrate: true,
+    });
     boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
     await boss.createQueue(QUEUES.deadTicket, { retryLimit: 2, retryDelay: 5, retentionSeconds: 7 * 24 * 3600 });
@@ -60,6 +78,8 @@ export class TicketQueue {
       heartbeatSeconds: 30,
       deadLetter: QUEUES.deadTicket,
     });
+    // A failed occurrence is retried a few times; the run itself is idempotent per occurrence.
+    await boss.createQueue(QUEUES.pipelineSchedule, { retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 600 });
     // Loads both queues into pg-boss's cache now: enqueueing inside a ticket transaction must not have
     // to look them up through another session (on the embedded store that would wait on itself).
     for (const name of Object.values(QUEUES)) await boss.getJobById(name, '00000000-0000-0000-0000-000000000000');
@@ -110,6 +130,16 @@ export class TicketQueue {
     await this.boss.work<TicketJob>(QUEUES.deadTicket, { pollingIntervalSeconds: 2 }, async ([job]) => {
       if (job) await handlers.fail(job.data.ticketId, 'processing did not complete after every retry (the worker stopped or timed out)');
     });
+    const scheduled = handlers.scheduled;
+    if (scheduled) {
+      await this.boss.work(
+        QUEUES.pipelineSchedule,
+        { includeMetadata: true, pollingIntervalSeconds: 2 },
+        async ([job]: JobWithMetadata<{ pipeline: string }>[]) => {
+          if (job) await scheduled({ pipeline: job.data.pipeline, createdOn: job.createdOn });
+        },
+      );
+    }
   }
 
   private async runJob(job: JobWithMetadata<TicketJob>, handlers: TicketHandlers): Promise<void> {
@@ -122,6 +152,12 @@ export class TicketQueue {
       // Our own errors are complete sentences; only unexpected ones need their stack in the log.
       const detail = error instanceof AirlockError ? { code: failure.code, reason: failure.message } : { code: failure.code, err: error };
       const lastAttempt = job.retryCount >= job.retryLimit;
+      if (job.signal.aborted) {
+        // Shutdown outlasted the grace period: pg-boss has already handed the job back, and the ticket
+        // resumes on another worker from the state it reached. It has not failed.
+        log.warn({ code: failure.code }, 'ticket processing interrupted by shutdown; handed back to the queue');
+        throw failure;
+      }
       if (isRetryable(error) && !lastAttempt) {
         log.warn(detail, 'ticket processing failed; will retry');
         throw failure;
@@ -132,6 +168,6 @@ export class TicketQueue {
   }
 
   async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, timeout: 30_000 });
+    await this.boss.stop({ graceful: true, timeout: (this.config.shutdownGraceSeconds ?? 30) * 1000 });
   }
 }

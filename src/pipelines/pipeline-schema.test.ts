@@ -31,10 +31,20 @@ describe('pipelineSchema', () => {
       kind: 'schedule',
       cron: '0 2 * * *',
       timezone: 'Europe/Berlin',
+      catchUp: 'none',
     });
-    expect(pipelineSchema.parse({ ...base, trigger: { schedule: { cron: '*/15 8-18 * * mon-fri' } } }).trigger).toMatchObject({
+    expect(
+      pipelineSchema.parse({ ...base, trigger: { schedule: { cron: '*/15 8-18 * * mon-fri', catchUp: 'once' } } }).trigger,
+    ).toMatchObject({
       timezone: 'UTC',
+      catchUp: 'once',
     });
+  });
+
+  it('names a catch-up policy it does not know', () => {
+    expect(problems({ trigger: { schedule: { cron: '0 2 * * *', catchUp: 'all' } } })).toEqual([
+      'trigger.schedule.catchUp: Invalid option: expected one of "none"|"once"',
+    ]);
   });
 
   it('refuses an unknown time zone and a cron without 5 fields', () => {
@@ -45,7 +55,7 @@ describe('pipelineSchema', () => {
   });
 
   it('wants exactly one of manual or schedule', () => {
-    expect(problems({ trigger: {} })).toEqual(['trigger: must be either { manual: true } or { schedule: { cron, timezone } }']);
+    expect(problems({ trigger: {} })).toEqual(['trigger: must be either { manual: true } or { schedule: { cron, timezone, catchUp } }']);
     expect(problems({ trigger: { manual: true, schedule: { cron: '0 2 * * *' } } })).toHaveLength(1);
     expect(problems({ trigger: { manual: false } })).toHaveLength(1);
   });

@@ -89,14 +89,16 @@ const schedule = strictConfigObject({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   timezone: timezone.default('UTC'),
+  /** Occurrences that came due while no Airlock process ran: `none` lets them go, `once` runs the latest one at start. */
+  catchUp: z.enum(['none', 'once']).default('none'),
 });
 
 /** How runs start. Exactly one of `manual: true` or `schedule`. */
-export type PipelineTrigger = { kind: 'manual' } | { kind: 'schedule'; cron: string; timezone: string };
+export type PipelineTrigger = { kind: 'manual' } | { kind: 'schedule'; cron: string; timezone: string; catchUp: 'none' | 'once' };
 
 const trigger = strictConfigObject({ manual: z.literal(true).optional(), schedule: schedule.optional() })
   .refine((t) => (t.manual === true) !== (t.schedule !== undefined), {
-    error: 'must be either { manual: true } or { schedule: { cron, timezone } }',
+    error: 'must be either { manual: true } or { schedule: { cron, timezone, catchUp } }',
   })
   .transform((t): PipelineTrigger => (t.schedule ? { kind: 'schedule', ...t.schedule } : { kind: 'manual' }));
 

@@ -1,6 +1,6 @@
 import { compileGlob } from '../../connectors/glob.js';
 import type { Db } from '../db/database.js';
-import type { TicketRow } from '../db/schema.js';
+import type { TicketRow, TicketTrigger } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import { loadPipelineCached } from '../pipelines/pipeline-loader.js';
 import { acknowledgeSubmission, type CommunicationContext } from '../approvals/review-task.js';
@@ -12,6 +12,8 @@ export interface TicketSubmission {
   purpose: string;
   /** Narrows the pipeline's selection for this ticket: only source paths matching one of these globs. */
   selection?: { include: string[] } | undefined;
+  /** A request (the default) or the pipeline's schedule. */
+  trigger?: TicketTrigger;
 }
 
 export interface SubmitDeps {
@@ -27,7 +29,11 @@ export interface SubmitDeps {
  * Creates a ticket for a pipeline, with the pipeline's delivery mode, policy, approvers and name redaction
  * copied onto it (a later edit of the YAML does not change an existing ticket), and enqueues it.
  */
-export async function submitTicket(deps: SubmitDeps, submission: TicketSubmission): Promise<TicketRow> {
+export async function submitTicket(
+  deps: SubmitDeps,
+  submission: TicketSubmission,
+  options: { reason?: string; afterInsert?: (trx: Db, row: TicketRow) => Promise<void> } = {},
+): Promise<TicketRow> {
   const pipeline = await loadPipelineCached(deps.pipelinesDir, submission.pipeline);
   for (const [i, pattern] of (submission.selection?.include ?? []).entries()) {
     try {
@@ -47,13 +53,17 @@ export async function submitTicket(deps: SubmitDeps, submission: TicketSubmissio
       policy: pipeline.policy,
       redactNames: pipeline.redactNames,
       approvers: await approverNames(deps.db, pipeline.approvers),
-      requesterConfirms: pipeline.requesterConfirms,
+      // A schedule's service identity cannot answer a mail: its runs are decided by the approvers alone.
+      requesterConfirms: submission.trigger === 'schedule' ? false : pipeline.requesterConfirms,
       review: pipeline.review,
       resolutionDueAt: new Date((deps.communication?.clock.now() ?? new Date()).getTime() + pipeline.sla.resolutionHours * 3_600_000),
       ...(submission.selection ? { selection: submission.selection } : {}),
+      ...(submission.trigger ? { trigger: submission.trigger } : {}),
     },
     {
+      ...(options.reason ? { reason: options.reason } : {}),
       afterInsert: async (trx, row) => {
+        await options.afterInsert?.(trx, row);
         await deps.enqueue(trx, row.id);
         if (deps.communication) await acknowledgeSubmission(trx, row, deps.communication);
       },

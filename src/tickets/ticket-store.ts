@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
-import type { ReviewSettings, TicketRow } from '../db/schema.js';
+import type { ReviewSettings, TicketRow, TicketTrigger } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import { canTransition, TERMINAL_STATES, type DeliveryMode, type TicketState } from './states.js';
 
@@ -23,6 +23,8 @@ export interface NewTicket {
   review?: ReviewSettings;
   /** When the ticket should be finished (resolution SLA). */
   resolutionDueAt?: Date;
+  /** A request (the default) or the pipeline's schedule. */
+  trigger?: TicketTrigger;
 }
 
 export interface TransitionOptions {
@@ -41,7 +43,7 @@ export interface TransitionOptions {
 export async function createTicket(
   db: Db,
   ticket: NewTicket,
-  options: { actor?: string; afterInsert?: (trx: Db, row: TicketRow) => Promise<void> } = {},
+  options: { actor?: string; reason?: string; afterInsert?: (trx: Db, row: TicketRow) => Promise<void> } = {},
 ): Promise<TicketRow> {
   return inTransaction(db, async (trx) => {
     const row = await trx
@@ -61,6 +63,7 @@ export async function createTicket(
         requester_confirms: ticket.requesterConfirms ?? false,
         review_settings: ticket.review ? JSON.stringify(ticket.review) : null,
         resolution_due_at: ticket.resolutionDueAt ?? null,
+        trigger: ticket.trigger ?? 'request',
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -79,7 +82,7 @@ export async function createTicket(
         actor: options.actor ?? ticket.requester,
         from_state: null,
         to_state: 'requested',
-        reason: 'submitted',
+        reason: options.reason ?? 'submitted',
       })
       .execute();
     await options.afterInsert?.(trx, row);

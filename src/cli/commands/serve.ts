@@ -4,24 +4,21 @@ import { createOidcVerifier } from '../../auth/oidc.js';
 import { createApp } from '../../http/app.js';
 import { AirlockMetrics, setMetrics } from '../../metrics/airlock-metrics.js';
 import { CONTENT_TYPE } from '../../metrics/registry.js';
-import { runReviewClock } from '../../approvals/review-clock.js';
-import type { Logger } from '../../log/logger.js';
-import { createMailTransport } from '../../notify/mail-sender.js';
-import { OutboxWorker } from '../../notify/outbox-worker.js';
-import { createRuntime, type Runtime } from '../../runtime.js';
+import { createRuntime } from '../../runtime.js';
 import type { CliContext } from '../cli-context.js';
 import { AIRLOCK_VERSION } from '../version.js';
+import { startBackgroundWork, untilStopSignal } from './background-work.js';
 
 /**
- * `airlock serve`: the HTTP server plus ticket workers in one process. It listens first and starts
- * workers only once the port is ours, so a taken port stops everything cleanly. Runs until SIGINT or
- * SIGTERM, then stops listening, lets in-flight jobs finish (or hands them back) and closes the store.
+ * `airlock serve`: the HTTP server plus ticket workers and schedules in one process. It listens first and
+ * starts workers only once the port is ours, so a taken port stops everything cleanly. Runs until SIGINT
+ * or SIGTERM, then stops listening, lets in-flight jobs finish (or hands them back) and closes the store;
+ * SIGHUP reloads the schedules.
  */
 export async function serveCommand(ctx: CliContext, options: { port: number; host: string }): Promise<number> {
-  const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env });
+  const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, schedules: true, env: ctx.env });
   let server: ServerType | undefined;
-  let outbox: OutboxWorker | undefined;
-  let reviewClock: (() => Promise<void>) | undefined;
+  let stopBackground: (() => Promise<void>) | undefined;
   try {
     const queue = runtime.queue;
     const metrics = new AirlockMetrics({ db: runtime.store.db, ...(queue ? { queueDepth: () => queue.depth() } : {}) });
@@ -50,28 +47,16 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
       linkSecret: runtime.linkSecret,
     });
     server = await listen(app.fetch, options);
-    await runtime.startWorkers();
-    outbox = new OutboxWorker({
-      db: runtime.store.db,
-      transport: createMailTransport(ctx.config.mail),
-      from: ctx.config.mail.from,
-      logger: ctx.logger,
-    });
-    outbox.start(2_000);
-    reviewClock = startReviewClock(runtime, ctx.logger);
+    stopBackground = await startBackgroundWork(runtime, ctx.logger);
     ctx.logger.info({ host: options.host, port: options.port, store: runtime.store.kind }, 'airlock listening');
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = await untilStopSignal(runtime, ctx.logger);
     ctx.logger.info({ signal }, 'stopping');
     return 0;
   } finally {
     const open = server;
     if (open) await new Promise<void>((resolve) => open.close(() => resolve()));
-    await reviewClock?.();
-    await outbox?.stop();
-    await runtime.close();
+    if (stopBackground) await stopBackground();
+    else await runtime.close();
   }
 }
 
@@ -88,22 +73,4 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], options: { port: nu
       );
     });
   });
-}
-
-/** Runs the review clock (reminders, expiry, SLA breaches) every 15 s until stopped; a failed pass is logged and retried. */
-function startReviewClock(runtime: Runtime, logger: Logger): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(() => runReviewClock(runtime.store.db, { ...runtime.communication, purge: (id) => runtime.staging.purge(id) }))
-      .then((sweep) => {
-        if (sweep.expired + sweep.reminded + sweep.widened + sweep.slaBreached > 0) logger.info(sweep, 'review clock');
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'review clock pass failed'));
-  }, 15_000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
 }

@@ -1,0 +1,68 @@
+import { runReviewClock } from '../../approvals/review-clock.js';
+import type { Logger } from '../../log/logger.js';
+import { createMailTransport } from '../../notify/mail-sender.js';
+import { OutboxWorker } from '../../notify/outbox-worker.js';
+import type { Runtime } from '../../runtime.js';
+
+/**
+ * What every long-running process (`serve`, `worker`) does besides answering requests: ticket workers and
+ * schedules, the mail outbox and the review clock. Every part is safe to run in several processes at
+ * once (jobs and mails are claimed with row locks, the review clock locks each ticket it changes).
+ * Returns the function that stops them all, letting in-flight work finish or handing it back.
+ */
+export async function startBackgroundWork(runtime: Runtime, logger: Logger): Promise<() => Promise<void>> {
+  await runtime.startWorkers();
+  const outbox = new OutboxWorker({
+    db: runtime.store.db,
+    transport: createMailTransport(runtime.config.mail),
+    from: runtime.config.mail.from,
+    logger,
+  });
+  outbox.start(2_000);
+  const stopReviewClock = startReviewClock(runtime, logger);
+  return async () => {
+    await stopReviewClock();
+    await outbox.stop();
+    await runtime.close();
+  };
+}
+
+/**
+ * Resolves with the signal that asks the process to stop (SIGINT, SIGTERM). SIGHUP meanwhile reloads the
+ * pipeline schedules without stopping anything.
+ */
+export function untilStopSignal(runtime: Runtime, logger: Logger): Promise<string> {
+  const reload = () => {
+    runtime
+      .reloadSchedules()
+      .then((changes) => logger.info({ schedules: changes.map((c) => `${c.pipeline}: ${c.change}`) }, 'reloaded on SIGHUP'))
+      .catch((error: unknown) => logger.error({ err: error }, 'reload on SIGHUP failed'));
+  };
+  process.on('SIGHUP', reload);
+  return new Promise<string>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGHUP', reload);
+      resolve(signal);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+/** Runs the review clock (reminders, expiry, SLA breaches) every 15 s until stopped; a failed pass is logged and retried. */
+function startReviewClock(runtime: Runtime, logger: Logger): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running
+      .then(() => runReviewClock(runtime.store.db, { ...runtime.communication, purge: (id) => runtime.staging.purge(id) }))
+      .then((sweep) => {
+        if (sweep.expired + sweep.reminded + sweep.widened + sweep.slaBreached > 0) logger.info(sweep, 'review clock');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'review clock pass failed'));
+  }, 15_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
