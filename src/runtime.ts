@@ -87,6 +87,8 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
         retryDelaySeconds: config.jobRetryDelaySeconds,
         concurrency: config.workerConcurrency,
         shutdownGraceSeconds: config.shutdownGraceSeconds,
+        heartbeatSeconds: config.jobHeartbeatSeconds,
+        superviseSeconds: config.queueSuperviseSeconds,
       };
       queue = await TicketQueue.start(store, queueConfig, logger, {
         schedules: options.schedules ?? false,

@@ -42,6 +42,8 @@ const envSchema = z.object({
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
   AIRLOCK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  AIRLOCK_JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(30),
+  AIRLOCK_QUEUE_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   AIRLOCK_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   AIRLOCK_SCHEDULE_CHECK_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
   AIRLOCK_ARCHIVE_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
@@ -120,6 +122,10 @@ export interface AirlockConfig {
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
   readonly workerConcurrency: number;
+  /** A running job whose worker has not signalled life for this long (killed, frozen) is handed to another worker. */
+  readonly jobHeartbeatSeconds: number;
+  /** How often lapsed heartbeats and expired jobs are looked for. */
+  readonly queueSuperviseSeconds: number;
   /** On SIGTERM, how long running tickets may finish before they are handed back to the queue. */
   readonly shutdownGraceSeconds: number;
   /** How often pipeline schedules are checked for due occurrences. */
@@ -168,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,
     workerConcurrency: e.AIRLOCK_WORKER_CONCURRENCY,
+    jobHeartbeatSeconds: e.AIRLOCK_JOB_HEARTBEAT_SECONDS,
+    queueSuperviseSeconds: e.AIRLOCK_QUEUE_SUPERVISE_SECONDS,
     shutdownGraceSeconds: e.AIRLOCK_SHUTDOWN_GRACE_SECONDS,
     scheduleCheckSeconds: e.AIRLOCK_SCHEDULE_CHECK_SECONDS,
     logLevel: e.LOG_LEVEL,

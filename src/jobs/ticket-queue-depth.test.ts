@@ -28,7 +28,7 @@ describe(`ticket queue depth (${backendName})`, () => {
         { afterInsert: (trx, row) => queue.enqueue(row.id, trx) },
       );
     }
-    expect(await queue.depth()).toEqual({ [QUEUES.processTicket]: 2, [QUEUES.deadTicket]: 0 });
+    expect(await queue.depth()).toEqual({ [QUEUES.processTicket]: 2, [QUEUES.deadTicket]: 0, [QUEUES.pipelineSchedule]: 0 });
     const rendered = await new AirlockMetrics({ db: store.db, queueDepth: () => queue.depth() }).render();
     expect(rendered).toContain(`\nairlock_queue_depth{queue="${QUEUES.processTicket}"} 2\n`);
     expect(rendered).toContain(`\nairlock_queue_depth{queue="${QUEUES.deadTicket}"} 0\n`);

@@ -24,6 +24,10 @@ export interface TicketQueueConfig {
   concurrency: number;
   /** How long `stop` lets running jobs finish before handing them back to the queue. */
   shutdownGraceSeconds?: number;
+  /** A job whose worker stops signalling for this long is retried elsewhere (a killed worker's jobs come back). */
+  heartbeatSeconds?: number;
+  /** How often lapsed heartbeats and expired jobs are looked for. */
+  superviseSeconds?: number;
 }
 
 export interface TicketHandlers {
@@ -58,6 +62,7 @@ export class TicketQueue {
     const boss = new PgBoss({
       ...store.bossOptions,
       supervise: options.maintenance ?? true,
+      superviseIntervalSeconds: config.superviseSeconds ?? 30,
       schedule: options.schedules ?? false,
       ...(options.cronIntervalSeconds
         ? { cronMonitorIntervalSeconds: options.cronIntervalSeconds, cronWorkerIntervalSeconds: options.cronIntervalSeconds }
@@ -67,17 +72,19 @@ export class TicketQueue {
     boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
     await boss.createQueue(QUEUES.deadTicket, { retryLimit: 2, retryDelay: 5, retentionSeconds: 7 * 24 * 3600 });
-    await boss.createQueue(QUEUES.processTicket, {
-      // One active job per ticket: a resumed ticket never runs on two workers at once.
-      policy: 'stately',
+    const ticketQueue = {
       retryLimit: config.retryLimit,
       retryDelay: config.retryDelaySeconds,
       retryBackoff: true,
       retryDelayMax: 600,
       expireInSeconds: 6 * 3600,
-      heartbeatSeconds: 30,
+      heartbeatSeconds: config.heartbeatSeconds ?? 30,
       deadLetter: QUEUES.deadTicket,
-    });
+    };
+    // One active job per ticket: a resumed ticket never runs on two workers at once.
+    await boss.createQueue(QUEUES.processTicket, { policy: 'stately', ...ticketQueue });
+    // createQueue leaves an existing queue as it was: settings changed since (retries, heartbeat) apply now.
+    await boss.updateQueue(QUEUES.processTicket, ticketQueue);
     // A failed occurrence is retried a few times; the run itself is idempotent per occurrence.
     await boss.createQueue(QUEUES.pipelineSchedule, { retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 600 });
     // Loads both queues into pg-boss's cache now: enqueueing inside a ticket transaction must not have

@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { RandomAccessSource } from './encrypted-file-reader.js';
-import { KEY_NAME, privateScratchDir, type StagingStore } from './staging-store.js';
+import { isStagedTicketId, KEY_NAME, privateScratchDir, ticketDirsUnder, type StagingStore } from './staging-store.js';
 import type { S3StagingLocation } from './staging-location.js';
 import type { KeySlot } from './ticket-keys.js';
 
@@ -22,12 +22,16 @@ const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000;
+/** ListObjectsV2 returns at most this many keys and common prefixes per page (also its default). */
+const LIST_PAGE = 1000;
 
 export interface S3StagingStoreOptions extends S3StagingLocation {
   /** Local folder for per-ticket private scratch folders (created 0700). */
   scratchRoot: string;
   /** SDK client settings; by default `s3ClientConfigFromEnv()`. */
   clientConfig?: S3ClientConfig;
+  /** `MaxKeys` of the listing of staged tickets; S3's maximum (1000) by default, smaller in tests to force pages. */
+  listPageSize?: number;
 }
 
 /**
@@ -57,11 +61,13 @@ export class S3StagingStore implements StagingStore {
   readonly bucket: string;
   readonly prefix: string;
   readonly scratchRoot: string;
+  readonly #listPageSize: number;
 
   constructor(options: S3StagingStoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
     this.scratchRoot = options.scratchRoot;
+    this.#listPageSize = options.listPageSize ?? LIST_PAGE;
     this.client = new S3Client(options.clientConfig ?? s3ClientConfigFromEnv());
   }
 
@@ -178,6 +184,33 @@ export class S3StagingStore implements StagingStore {
 
   scratchDir(ticketId: string): string {
     return privateScratchDir(this.scratchRoot, ticketId);
+  }
+
+  /**
+   * This machine's scratch folders first (a crash can leave decrypted copies there, and a ticket may have
+   * nothing else left), then the bucket's `<prefix>/<ticketId>/` folders, one ListObjectsV2 page (Delimiter
+   * `/`) at a time. Continuation tokens are positions in key order, so purging tickets already listed does
+   * not disturb the pages still to come. Other machines' scratch folders are theirs to sweep.
+   *
+   * Not seen here: multipart uploads a killed worker never completed nor aborted. They are not objects (no
+   * listing shows them); a bucket lifecycle rule `AbortIncompleteMultipartUpload` is what removes them.
+   */
+  async *listTickets(): AsyncIterable<string> {
+    const local = await ticketDirsUnder(this.scratchRoot);
+    yield* local;
+    const seen = new Set(local);
+    const Prefix = this.prefix === '' ? '' : `${this.prefix}/`;
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix, Delimiter: '/', MaxKeys: this.#listPageSize, ContinuationToken }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        const id = common.Prefix?.slice(Prefix.length, -1);
+        if (id !== undefined && isStagedTicketId(id) && !seen.has(id)) yield id;
+      }
+      ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
   }
 }
 

@@ -220,9 +220,20 @@ export class StagingArea {
     await this.store.removeItem(safeId(ticketId), safeId(itemId));
   }
 
-  /** Deletes everything staged for a ticket, its wrapped data key and local scratch folder included. */
+  /**
+   * Deletes everything staged for a ticket, its wrapped data key and local scratch folder included. Purging a
+   * ticket with nothing staged (or purged meanwhile by another worker) does nothing.
+   */
   async purge(ticketId: string): Promise<void> {
     await this.store.removeTicket(safeId(ticketId));
+  }
+
+  /**
+   * The ids of the tickets with anything staged (items, key, this machine's scratch folder), streamed; for
+   * sweeping what a crash between a ticket's last transition and its purge left behind.
+   */
+  stagedTickets(): AsyncIterable<string> {
+    return this.store.listTickets();
   }
 }
 

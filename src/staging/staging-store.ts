@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,29 @@ export interface StagingStore {
    * archives spilled while opened. Created if missing, removed by `removeTicket`.
    */
   scratchDir(ticketId: string): string;
+  /**
+   * The ids of the tickets that have anything staged here (objects, key or scratch folder), each once, for
+   * sweeping what a crash left behind. Only canonical (lowercase) uuids, the names this store creates;
+   * anything else under the root is not ours to judge and is skipped. Streams: a bucket lists page by page,
+   * and removing a listed ticket while iterating is allowed.
+   */
+  listTickets(): AsyncIterable<string>;
+}
+
+/** A ticket id as staging names it: a lowercase uuid (`randomUUID`, PostgreSQL's uuid output). */
+const TICKET_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isStagedTicketId(name: string): boolean {
+  return TICKET_ID.test(name);
+}
+
+/** The uuid-named directories directly under `root` (none if it does not exist yet). */
+export async function ticketDirsUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  });
+  return entries.filter((entry) => entry.isDirectory() && isStagedTicketId(entry.name)).map((entry) => entry.name);
 }
 
 /** Staging in a local directory: 0700 directories, 0600 files named by id, the key beside the items. */
@@ -104,9 +127,17 @@ export class LocalStagingStore implements StagingStore {
     };
   }
 
-  /** The ticket's own staging folder: its scratch files go with its purge, even after a crash. */
+  /**
+   * The ticket's own staging folder (created if missing, as the interface promises): its scratch files go with
+   * its purge, even after a crash.
+   */
   scratchDir(ticketId: string): string {
-    return this.ticketDir(ticketId);
+    return privateScratchDir(this.root, ticketId);
+  }
+
+  /** One directory per ticket holds its items, key and scratch files alike. */
+  async *listTickets(): AsyncIterable<string> {
+    yield* await ticketDirsUnder(this.root);
   }
 }
 

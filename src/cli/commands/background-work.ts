@@ -3,10 +3,11 @@ import type { Logger } from '../../log/logger.js';
 import { createMailTransport } from '../../notify/mail-sender.js';
 import { OutboxWorker } from '../../notify/outbox-worker.js';
 import type { Runtime } from '../../runtime.js';
+import { sweepOrphanedStaging } from '../../engine/sweep-staging.js';
 
 /**
  * What every long-running process (`serve`, `worker`) does besides answering requests: ticket workers and
- * schedules, the mail outbox and the review clock. Every part is safe to run in several processes at
+ * schedules, the mail outbox, the review clock and the sweep of orphaned staging. Every part is safe to run in several processes at
  * once (jobs and mails are claimed with row locks, the review clock locks each ticket it changes).
  * Returns the function that stops them all, letting in-flight work finish or handing it back.
  */
@@ -19,8 +20,16 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
     logger,
   });
   outbox.start(2_000);
-  const stopReviewClock = startReviewClock(runtime, logger);
+  const stopReviewClock = every(15_000, logger, 'review clock', async () => {
+    const sweep = await runReviewClock(runtime.store.db, { ...runtime.communication, purge: (id) => runtime.staging.purge(id) });
+    if (sweep.expired + sweep.reminded + sweep.widened + sweep.slaBreached > 0) logger.info(sweep, 'review clock');
+  });
+  // Staging left by a worker killed between a ticket's last transition and its purge: at start, then hourly.
+  const stopSweeper = every(3_600_000, logger, 'staging sweep', () => sweepOrphanedStaging(runtime.store.db, runtime.staging, logger), {
+    now: true,
+  });
   return async () => {
+    await stopSweeper();
     await stopReviewClock();
     await outbox.stop();
     await runtime.close();
@@ -49,17 +58,23 @@ export function untilStopSignal(runtime: Runtime, logger: Logger): Promise<strin
   });
 }
 
-/** Runs the review clock (reminders, expiry, SLA breaches) every 15 s until stopped; a failed pass is logged and retried. */
-function startReviewClock(runtime: Runtime, logger: Logger): () => Promise<void> {
+/**
+ * Runs `task` every `intervalMs` (and once at once with `now`), one pass at a time, until stopped; a failed
+ * pass is logged and the next one runs as usual. The returned function stops it and waits for a running pass.
+ */
+function every(
+  intervalMs: number,
+  logger: Logger,
+  name: string,
+  task: () => Promise<unknown>,
+  options: { now?: boolean } = {},
+): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(() => runReviewClock(runtime.store.db, { ...runtime.communication, purge: (id) => runtime.staging.purge(id) }))
-      .then((sweep) => {
-        if (sweep.expired + sweep.reminded + sweep.widened + sweep.slaBreached > 0) logger.info(sweep, 'review clock');
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'review clock pass failed'));
-  }, 15_000);
+  const run = () => {
+    running = running.then(task).catch((error: unknown) => logger.error({ err: error }, `${name} pass failed`));
+  };
+  if (options.now) run();
+  const timer = setInterval(run, intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
