@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AirlockError } from '../src/errors.js';
-import type { Connector, ListedItem, Selector } from './connector.js';
+import { temporaryName, type Connector, type ListedItem, type Selector } from './connector.js';
 
 /**
  * The behaviour every connector must show, run by each connector's own test file against a real backend.
@@ -25,7 +25,22 @@ const SEEDED: Record<string, string> = {
   'sub/deep/e.bin': 'eeeee',
 };
 
-export function runConnectorContract(name: string, setup: () => Promise<ConnectorHarness>): void {
+/** What a connector does beyond the common contract, switching on the cases that test it. */
+export interface ConnectorContractOptions {
+  /**
+   * Writes through a temporary file beside the target, named by `temporaryName`, and implements
+   * `discardPartial`: a write killed with `kill -9` leaves that file behind until a later attempt removes it.
+   */
+  temporaryFiles?: boolean;
+}
+
+/** The temporary file a write of `path` with `attempt` uses, as a root-relative path. */
+export function temporaryPath(path: string, attempt: string): string {
+  const segments = path.split('/');
+  return [...segments.slice(0, -1), temporaryName(segments.at(-1) as string, attempt)].join('/');
+}
+
+export function runConnectorContract(name: string, setup: () => Promise<ConnectorHarness>, options: ConnectorContractOptions = {}): void {
   describe(`${name} connector contract`, () => {
     let h: ConnectorHarness;
     beforeEach(async () => {
@@ -157,6 +172,16 @@ export function runConnectorContract(name: string, setup: () => Promise<Connecto
       }
     });
 
+    it('writes with an attempt as without one, and a repeat of the attempt replaces the first copy', async () => {
+      const first = await h.connector.write('runs/a.txt', Readable.from([Buffer.from('first run')]), { attempt: 'item-1' });
+      expect(first).toEqual({ path: 'runs/a.txt', size: 9, sha256: sha256(Buffer.from('first run')) });
+      await h.connector.write('runs/b.txt', Readable.from([Buffer.from('no attempt')]));
+      await h.connector.write('runs/a.txt', Readable.from([Buffer.from('again')]), { attempt: 'item-1' });
+      expect(await h.readBack('runs/a.txt')).toEqual(Buffer.from('again'));
+      expect(await h.readBack('runs/b.txt')).toEqual(Buffer.from('no attempt'));
+      expect(await listPaths(h.connector)).toEqual(['runs/a.txt', 'runs/b.txt']);
+    });
+
     it('describes itself by kind and location, without anything secret-looking', () => {
       const description = h.connector.describe();
       expect(description.kind).toBe(h.connector.kind);
@@ -166,6 +191,72 @@ export function runConnectorContract(name: string, setup: () => Promise<Connecto
       const text = JSON.stringify(description);
       expect(text).not.toMatch(/\$\{(env|file):/);
       expect(text).not.toMatch(/\/\/[^/@\s]*:[^/@\s]*@/); // user:password@ in a URL
+    });
+
+    if (options.temporaryFiles !== true) return;
+
+    it('derives the temporary name from the attempt: stable, distinct per attempt, and hidden by the listing pattern', () => {
+      expect(temporaryName('report.csv', 'item-1')).toBe(temporaryName('report.csv', 'item-1'));
+      expect(temporaryName('report.csv', 'item-1')).toMatch(/^\.report\.csv\.airlock-tmp-[0-9a-f]{12}$/);
+      expect(temporaryName('report.csv', 'item-2')).not.toBe(temporaryName('report.csv', 'item-1'));
+      expect(temporaryName('report.csv')).not.toBe(temporaryName('report.csv'));
+      expect(temporaryName('x'.repeat(300), 'item-1')).toHaveLength(1 + 64 + '.airlock-tmp-'.length + 12);
+    });
+
+    it('replaces the temporary file a killed write with the same attempt left, leaving only the complete file', async () => {
+      const leftover = temporaryPath('out/report.csv', 'item-1');
+      await h.seed(leftover, Buffer.alloc(100_000, 1)); // bigger than the new content: none of it may survive
+      const content = Buffer.from('the complete report\n');
+      const result = await h.connector.write('out/report.csv', Readable.from([content]), { attempt: 'item-1' });
+      expect(result).toEqual({ path: 'out/report.csv', size: content.length, sha256: sha256(content) });
+      expect(await h.readBack('out/report.csv')).toEqual(content);
+      expect(await h.readBack(leftover)).toBeUndefined();
+      expect(await listPaths(h.connector)).toEqual(['out/report.csv']);
+    });
+
+    it('leaves no temporary file when a write with an attempt fails, and the retry of that attempt succeeds', async () => {
+      const failure = new AirlockError('connector_unreachable', 'The source went away.');
+      await expect(h.connector.write('retry/file.bin', failingSource(failure), { attempt: 'item-7' })).rejects.toBe(failure);
+      expect(await h.readBack(temporaryPath('retry/file.bin', 'item-7'))).toBeUndefined();
+      expect(await h.readBack('retry/file.bin')).toBeUndefined();
+      await h.connector.write('retry/file.bin', Readable.from([Buffer.from('ok')]), { attempt: 'item-7' });
+      expect(await h.readBack('retry/file.bin')).toEqual(Buffer.from('ok'));
+      expect(await h.readBack(temporaryPath('retry/file.bin', 'item-7'))).toBeUndefined();
+    });
+
+    it("discardPartial removes the attempt's leftover and leaves the real file and other attempts' files alone", async () => {
+      await h.seed('out/report.csv', 'delivered earlier');
+      await h.seed(temporaryPath('out/report.csv', 'item-1'), 'partial');
+      await h.seed(temporaryPath('out/report.csv', 'item-2'), 'another attempt');
+      await h.connector.discardPartial?.('out/report.csv', 'item-1');
+      expect(await h.readBack(temporaryPath('out/report.csv', 'item-1'))).toBeUndefined();
+      expect(await h.readBack(temporaryPath('out/report.csv', 'item-2'))).toEqual(Buffer.from('another attempt'));
+      expect(await h.readBack('out/report.csv')).toEqual(Buffer.from('delivered earlier'));
+    });
+
+    it('discardPartial is idempotent and fine with nothing to remove, even in a missing folder', async () => {
+      expect(h.connector.discardPartial).toBeTypeOf('function');
+      await h.seed(temporaryPath('a/b.txt', 'item-1'), 'partial');
+      await h.connector.discardPartial?.('a/b.txt', 'item-1');
+      await h.connector.discardPartial?.('a/b.txt', 'item-1');
+      await h.connector.discardPartial?.('missing/folder/c.txt', 'item-1');
+      await h.connector.discardPartial?.('top.txt', 'item-1');
+      expect(await h.readBack(temporaryPath('a/b.txt', 'item-1'))).toBeUndefined();
+    });
+
+    it('discardPartial refuses paths that climb out of the root, with path_escape', async () => {
+      for (const path of ['../outside.txt', 'a/../../outside.txt', '/etc/passwd']) {
+        await expect(h.connector.discardPartial?.(path, 'item-1')).rejects.toMatchObject({ code: 'path_escape' });
+      }
+    });
+
+    it('never lists temporary files, whether derived from an attempt or random', async () => {
+      await h.seed('in/real.txt', 'real');
+      await h.seed(temporaryPath('in/real.txt', 'item-1'), 'partial');
+      await h.seed(temporaryPath('in/other.txt', 'item-2'), 'partial');
+      await h.seed(`in/${temporaryName('real.txt')}`, 'partial');
+      expect(await listPaths(h.connector)).toEqual(['in/real.txt']);
+      expect(await listPaths(h.connector, { include: ['**/*'] })).toEqual(['in/real.txt']);
     });
   });
 }

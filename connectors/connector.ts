@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /**
@@ -26,8 +27,17 @@ export interface Connector {
    * a failed or aborted write leaves nothing at `path` (it writes to a temporary name, then renames).
    * An existing file at `path` is replaced, so a re-run after a crash leaves no duplicate. Resolves
    * with what was actually written. If the source stream errors, the write fails and cleans up.
+   * With `options.attempt` the temporary name is derived from it (see `temporaryName`), and a leftover of
+   * that name from an earlier attempt killed mid-write is removed first, so a crash leaves nothing lasting.
    */
   write(path: string, data: Readable, options?: WriteOptions): Promise<WriteResult>;
+
+  /**
+   * Removes the temporary file a write of `path` with this `attempt` may have left when its process was
+   * killed mid-write. Never touches the file at `path` itself; idempotent, and nothing to remove is fine.
+   * Optional: a connector whose writes appear atomically without a temporary name has nothing to discard.
+   */
+  discardPartial?(path: string, attempt: string): Promise<void>;
 
   /**
    * Called by the engine for a source item once its delivery has been verified, to apply the source's
@@ -63,6 +73,12 @@ export interface ListedItem {
 export interface WriteOptions {
   /** Aborts the write; the temporary file is removed. */
   signal?: AbortSignal;
+  /**
+   * A stable identity of this delivery (the engine passes the item's id), the same on every retry and after
+   * a restart. It names the temporary file, so a retry finds and replaces what a killed attempt left behind,
+   * and `discardPartial` can remove it. Without it the temporary name is random.
+   */
+  attempt?: string;
 }
 
 export interface WriteResult {
@@ -90,4 +106,17 @@ export interface ConnectorContext {
   /** Directory relative paths in the config are resolved against (the pipeline file's project root). */
   baseDir: string;
   resolveSecret(reference: string): Promise<string>;
+}
+
+/** The temporary names `temporaryName` makes: never listed, so another pipeline cannot pick up a partial write. */
+export const TEMP_NAME = /^\..*\.airlock-tmp-[0-9a-f]{12}$/s;
+
+/**
+ * The temporary name a write of a file called `name` uses beside it: `.<name>.airlock-tmp-<12 hex>`, the hex
+ * being the start of SHA-256(`attempt`) when given (so a later attempt can find it), random otherwise. The
+ * name is cut to 64 characters so the temporary name stays under the usual 255-byte limit.
+ */
+export function temporaryName(name: string, attempt?: string): string {
+  const suffix = attempt === undefined ? randomBytes(6).toString('hex') : createHash('sha256').update(attempt).digest('hex').slice(0, 12);
+  return `.${name.slice(0, 64)}.airlock-tmp-${suffix}`;
 }

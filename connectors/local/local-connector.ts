@@ -1,18 +1,24 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AirlockError, type ErrorCode } from '../../src/errors.js';
-import type { Connector, ConnectorDescription, ListedItem, Selector, WriteOptions, WriteResult } from '../connector.js';
+import {
+  TEMP_NAME,
+  temporaryName,
+  type Connector,
+  type ConnectorDescription,
+  type ListedItem,
+  type Selector,
+  type WriteOptions,
+  type WriteResult,
+} from '../connector.js';
 import { compileSelector, type PathMatcher } from '../glob.js';
 import { splitRelativePath } from '../relative-path.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
-
-/** Our own in-flight temporary files: never listed, so another pipeline cannot pick up a partial write. */
-const TEMP_NAME = /^\..*\.airlock-tmp-[0-9a-f]{12}$/s;
 
 /** Filesystem errors an operator can act on, as the end of a sentence starting with the path. */
 const FS_FAILURES: Record<string, string> = {
@@ -108,20 +114,22 @@ export class LocalConnector implements Connector {
   }
 
   /**
-   * Streams into `.<name>.airlock-tmp-<random>` beside the target, fsyncs, then renames over the target, so
-   * readers see the old file or the whole new one. On any failure the temporary file is removed and `data`
-   * is destroyed (write owns the stream once called); errors from `data` come through unchanged.
+   * Streams into `temporaryName(name, attempt)` beside the target, fsyncs, then renames over the target, so
+   * readers see the old file or the whole new one. With an `attempt`, a leftover of that temporary name (its
+   * writer was killed) is unlinked first. On any failure the temporary file is removed and `data` is
+   * destroyed (write owns the stream once called); errors from `data` come through unchanged.
    */
   async write(path: string, data: Readable, options: WriteOptions = {}): Promise<WriteResult> {
-    const { signal } = options;
+    const { signal, attempt } = options;
     let tempPath: string | undefined;
     try {
       signal?.throwIfAborted();
       const segments = this.#segments(path, false);
       const name = segments.at(-1) as string;
       const dir = await this.#ensureDir(await this.#realRoot(), segments.slice(0, -1), path);
-      // The name is shortened so the temporary name stays under the usual 255-byte limit.
-      tempPath = join(dir, `.${name.slice(0, 64)}.airlock-tmp-${randomBytes(6).toString('hex')}`);
+      const temp = join(dir, temporaryName(name, attempt));
+      if (attempt !== undefined) await this.#unlinkIfPresent(temp, path);
+      tempPath = temp;
       const written = await this.#writeFile(tempPath, data, path, signal);
       await this.#fs(rename(tempPath, join(dir, name)), path);
       tempPath = undefined;
@@ -131,6 +139,29 @@ export class LocalConnector implements Connector {
       data.destroy();
       if (tempPath !== undefined) await unlink(tempPath).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /** Unlinks the temporary file of `attempt` for `path`; the file at `path` itself is never touched. */
+  async discardPartial(path: string, attempt: string): Promise<void> {
+    const segments = this.#segments(path, false);
+    const realRoot = await this.#realRoot();
+    let parent: string;
+    try {
+      parent = await realpath(join(realRoot, ...segments.slice(0, -1)));
+    } catch (error) {
+      if (hasCode(error, 'ENOENT', 'ENOTDIR')) return; // no folder, so no leftover in it
+      throw this.#fsError(error, path);
+    }
+    if (!isInside(realRoot, parent)) throw this.#escape(path, 'goes through a symbolic link that leads outside the root');
+    await this.#unlinkIfPresent(join(parent, temporaryName(segments.at(-1) as string, attempt)), path);
+  }
+
+  async #unlinkIfPresent(file: string, path: string): Promise<void> {
+    try {
+      await unlink(file);
+    } catch (error) {
+      if (!hasCode(error, 'ENOENT')) throw this.#fsError(error, path);
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSecret } from '../../src/config/secret-ref.js';
 import { startSshd, type SshdServer } from '../../test/servers/sshd-server.js';
 import type { Connector, ConnectorContext, ListedItem } from '../connector.js';
-import { runConnectorContract } from '../connector.case.test.js';
+import { runConnectorContract, temporaryPath } from '../connector.case.test.js';
+import { killMidWrite } from '../crash-writer.test-support.js';
 import { createSftpClient, createSftpConnector, sftpConnectorFactory, type SftpClient } from './index.js';
 
 /** One sshd for this file; each test gets its own root folder below the server's. */
@@ -68,18 +69,22 @@ async function sandbox(settings: Record<string, unknown> = {}) {
   };
 }
 
-runConnectorContract('sftp', async () => {
-  const { root, connector, cleanup } = await sandbox();
-  return {
-    connector,
-    seed: async (path, content) => {
-      await mkdir(dirname(join(root, path)), { recursive: true });
-      await writeFile(join(root, path), content);
-    },
-    readBack: async (path) => readFile(join(root, path)).catch(() => undefined),
-    cleanup,
-  };
-});
+runConnectorContract(
+  'sftp',
+  async () => {
+    const { root, connector, cleanup } = await sandbox();
+    return {
+      connector,
+      seed: async (path, content) => {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), content);
+      },
+      readBack: async (path) => readFile(join(root, path)).catch(() => undefined),
+      cleanup,
+    };
+  },
+  { temporaryFiles: true },
+);
 
 async function listPaths(connector: Connector, selector = {}): Promise<string[]> {
   const items: ListedItem[] = [];
@@ -256,6 +261,43 @@ describe('SftpConnector against OpenSSH', () => {
     await listPaths(box.connector);
     await readAll(await box.connector.open('a.txt'));
     expect(box.counter.connections).toBe(1);
+  });
+});
+
+describe('SftpConnector after a worker is killed mid-write', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  beforeEach(async () => {
+    box = await sandbox();
+  });
+  afterEach(async () => {
+    await box.cleanup();
+  });
+
+  const crash = (): Promise<void> => {
+    const { server, root } = box;
+    const spec = {
+      kind: 'sftp',
+      ...{ host: server.host, port: server.port, username: server.username, root },
+      ...{ privateKey: server.privateKeyPath, hostKey: server.hostKeyFingerprint },
+    };
+    const isPartial = async (): Promise<boolean> =>
+      ((await stat(join(root, temporaryPath('out/data.bin', 'item-42'))).catch(() => undefined))?.size ?? 0) > 0;
+    return killMidWrite({ spec, path: 'out/data.bin', attempt: 'item-42' }, isPartial);
+  };
+
+  it('leaves only a hidden temporary file, which the next write of the same attempt replaces with the whole file', async () => {
+    await crash();
+    expect(await readdir(join(box.root, 'out'))).toEqual([temporaryPath('data.bin', 'item-42')]);
+    expect(await listPaths(box.connector)).toEqual([]);
+    await box.connector.write('out/data.bin', Readable.from([Buffer.from('complete')]), { attempt: 'item-42' });
+    expect(await readdir(join(box.root, 'out'))).toEqual(['data.bin']);
+    expect(await readFile(join(box.root, 'out/data.bin'), 'utf8')).toBe('complete');
+  });
+
+  it('leaves nothing once discardPartial has run for the killed attempt', async () => {
+    await crash();
+    await box.connector.discardPartial('out/data.bin', 'item-42');
+    expect(await readdir(join(box.root, 'out'))).toEqual([]);
   });
 });
 

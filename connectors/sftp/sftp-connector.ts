@@ -1,9 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AirlockError } from '../../src/errors.js';
-import type { Connector, ConnectorDescription, ListedItem, Selector, WriteOptions, WriteResult } from '../connector.js';
+import {
+  TEMP_NAME,
+  temporaryName,
+  type Connector,
+  type ConnectorDescription,
+  type ListedItem,
+  type Selector,
+  type WriteOptions,
+  type WriteResult,
+} from '../connector.js';
 import { compileSelector, type PathMatcher } from '../glob.js';
 import { DEFAULT_SFTP_RETRY, SftpConnections, type SftpRetryOptions } from './sftp-connections.js';
 import type { CreateSftpClient, SftpConnectorConfig } from './sftp-connector-config.js';
@@ -15,9 +23,6 @@ import { remoteClosed, SFTP_CHUNK_BYTES, WriteMeter } from './sftp-streams.js';
 import { SftpWriteStream } from './sftp-write-stream.js';
 
 export type { SftpRetryOptions } from './sftp-connections.js';
-
-/** Our own in-flight temporary files: never listed, so another pipeline cannot pick up a partial write. */
-const TEMP_NAME = /^\..*\.airlock-tmp-[0-9a-f]{12}$/s;
 
 export interface SftpConnectorOptions {
   config: SftpConnectorConfig;
@@ -104,12 +109,13 @@ export class SftpConnector implements Connector {
   }
 
   /**
-   * Streams into `.<name>.airlock-tmp-<random>` beside the target (created exclusively), checks the size
-   * the server holds, then replaces the target atomically with `posix-rename@openssh.com`. On any failure
+   * Streams into `temporaryName(name, attempt)` beside the target (created exclusively), checks the size
+   * the server holds, then replaces the target atomically with `posix-rename@openssh.com`. With an
+   * `attempt`, a leftover of that temporary name (its writer was killed) is deleted first. On any failure
    * the temporary file is removed (or, when the connection is gone, on the next one) and `data` destroyed.
    */
   async write(path: string, data: Readable, options: WriteOptions = {}): Promise<WriteResult> {
-    const { signal } = options;
+    const { signal, attempt } = options;
     let temp: string | undefined;
     let session: SftpSession | undefined;
     // Listening from the start: a source failing while the connection is made must not go unhandled.
@@ -119,19 +125,18 @@ export class SftpConnector implements Connector {
       signal?.throwIfAborted();
       const segments = this.#paths.segments(path, false);
       const dirSegments = segments.slice(0, -1);
+      const tempName = this.#paths.remote([...dirSegments, temporaryName(segments.at(-1) as string, attempt)]);
       const prepare = async (s: SftpSession): Promise<SftpSession> => {
         await this.#paths.ensureDir(s, dirSegments, path);
+        if (attempt !== undefined) await s.client.delete(tempName, true);
         return s;
       };
-      // The folders are made (with retries) on the connection the bytes will then go through.
+      // The folders are made (and a leftover removed) with retries on the connection the bytes then go through.
       session = await this.#connections.run('writing', path, prepare, signal);
-      const name = segments.at(-1) as string;
-      // The name is shortened so the temporary name stays under the usual 255-byte limit.
-      temp = this.#paths.remote([...dirSegments, `.${name.slice(0, 64)}.airlock-tmp-${randomBytes(6).toString('hex')}`]);
+      temp = tempName;
       this.#connections.hold(temp);
       const meter = new WriteMeter(path);
       const { channel } = session;
-      const tempName = temp;
       const handle = await session.guard(promised<Buffer>((callback) => channel.open(tempName, 'wx', { mode: 0o640 }, callback)));
       const translate = (error: unknown): Error => sftpFailure(error, this.#location, 'writing', path);
       const sink = session.track(new SftpWriteStream(channel, handle, { concurrency: this.#config.concurrency, translate }), translate);
@@ -160,6 +165,17 @@ export class SftpConnector implements Connector {
       if (temp !== undefined && session !== undefined) await this.#connections.discard(session, temp);
       throw error;
     }
+  }
+
+  /** Deletes the temporary file of `attempt` for `path`; the file at `path` itself is never touched. */
+  async discardPartial(path: string, attempt: string): Promise<void> {
+    const segments = this.#paths.segments(path, false);
+    const temp = this.#paths.remote([...segments.slice(0, -1), temporaryName(segments.at(-1) as string, attempt)]);
+    await this.#connections.run('discarding a partial write of', path, async (session) => {
+      // A folder that leads out of the root through a link is refused rather than deleted in.
+      await this.#paths.checkParent(session, segments, path);
+      await session.client.delete(temp, true);
+    });
   }
 
   /** `keep` does nothing; `delete` and `move:` succeed again when an earlier call already did the work. */

@@ -80,7 +80,9 @@ async function deliverOne(ctx: StepContext, item: ItemRow, onBytes: (bytes: numb
   });
   verified.on('error', (error) => meter.destroy(error));
   meter.on('close', () => verified.destroy());
-  const written = await ctx.pipeline.destination.write(item.source_path, verified.pipe(meter), ctx.signal ? { signal: ctx.signal } : {});
+  // The item's id names the temporary file, so a retry after a crash replaces what the killed attempt left.
+  const options = { attempt: item.id, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const written = await ctx.pipeline.destination.write(item.source_path, verified.pipe(meter), options);
   if (written.size !== staged.size || written.sha256 !== staged.sha256) {
     throw new AirlockError(
       'integrity_mismatch',
@@ -92,4 +94,22 @@ async function deliverOne(ctx: StepContext, item: ItemRow, onBytes: (bytes: numb
   }
   await updateItem(ctx.db, item.id, { state: 'delivered', destination_path: written.path, error: null });
   await ctx.pipeline.source.afterDelivered?.(item.source_path);
+}
+
+/**
+ * Removes what killed delivery attempts may have left at the destination (temporary files of a write cut
+ * off by a crash) for every item of the ticket that was not delivered; called once the ticket has failed.
+ * Best effort per item: a failure is logged with the item id and error code only, never thrown.
+ */
+export async function discardPartialDeliveries(ctx: StepContext): Promise<void> {
+  const { destination } = ctx.pipeline;
+  if (destination.discardPartial === undefined) return;
+  const items = (await listItems(ctx.db, ctx.ticket.id)).filter((i) => i.state !== 'delivered');
+  await mapConcurrent(items, ctx.itemConcurrency, async (item) => {
+    try {
+      await destination.discardPartial?.(item.source_path, item.id);
+    } catch (error) {
+      ctx.logger.warn({ itemId: item.id, code: coerceError(error).code }, 'partial delivery not removed');
+    }
+  });
 }

@@ -3,12 +3,12 @@ import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import { openReviewTask, type CommunicationContext } from '../approvals/review-task.js';
 import { inTransaction } from '../db/in-transaction.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError, coerceError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
 import type { StagingArea } from '../staging/staging-area.js';
 import type { TicketState } from '../tickets/states.js';
 import { getTicketRow, transitionTicket } from '../tickets/ticket-store.js';
-import { deliverItems } from './deliver-step.js';
+import { deliverItems, discardPartialDeliveries } from './deliver-step.js';
 import { fetchItems } from './fetch-step.js';
 import { decideItems } from './decide-step.js';
 import type { ProgressListener } from './progress.js';
@@ -70,12 +70,30 @@ export class TicketProcessor {
     }
   }
 
-  /** Marks a ticket failed (from any active state) and drops its staged data. */
+  /**
+   * Marks a ticket failed (from any active state) and drops its staged data. A ticket that failed while
+   * delivering may have left temporary files of killed writes at the destination: they are removed too.
+   */
   async fail(ticketId: string, reason: string): Promise<void> {
     const ticket = await getTicketRow(this.deps.db, ticketId);
     if (!STEPS.has(ticket.state)) return;
-    await transitionTicket(this.deps.db, ticketId, 'failed', { actor: this.deps.actor, from: ticket.state, reason });
+    const failed = await transitionTicket(this.deps.db, ticketId, 'failed', { actor: this.deps.actor, from: ticket.state, reason });
+    if (ticket.state === 'delivering') await this.discardPartials(failed);
     await this.deps.staging.purge(ticketId);
+  }
+
+  private async discardPartials(ticket: TicketRow): Promise<void> {
+    const logger = this.deps.logger.child({ ticketId: ticket.id, ticket: ticket.number, pipeline: ticket.pipeline });
+    try {
+      const pipeline = await this.deps.resolvePipeline(ticket.pipeline);
+      try {
+        await discardPartialDeliveries({ ...this.deps, logger, ticket, pipeline });
+      } finally {
+        await pipeline.close();
+      }
+    } catch (error) {
+      logger.warn({ code: coerceError(error).code }, 'could not check the destination for partial deliveries');
+    }
   }
 
   private async step(ctx: StepContext): Promise<TicketRow> {
