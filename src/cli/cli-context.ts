@@ -1,3 +1,4 @@
+import { loadAuditKey, setAuditKeySource } from '../audit/audit-key.js';
 import { loadConfig, type AirlockConfig } from '../config/env.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
@@ -24,5 +25,15 @@ export function createCliContext(options: { verbose: boolean; quietByDefault: bo
   // One-shot commands keep the terminal for their own output unless asked to talk; LOG_LEVEL wins.
   const level = options.verbose ? 'debug' : env.LOG_LEVEL ? config.logLevel : options.quietByDefault ? 'warn' : config.logLevel;
   const logger = createLogger({ level, pretty: interactive });
+  // Loaded only when a command first writes an audit record (`scan` or `validate` never touch the key).
+  setAuditKeySource(() =>
+    loadAuditKey({
+      auditKey: config.auditKey,
+      auditKeyFile: config.auditKeyFile,
+      envValue: config.masterKey,
+      keyFile: config.masterKeyFile,
+      dataDir: config.dataDir,
+    }),
+  );
   return { config, logger, stdout: process.stdout, stderr: process.stderr, env, interactive };
 }

@@ -38,6 +38,8 @@ const envSchema = z.object({
   AIRLOCK_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   AIRLOCK_MASTER_KEY: z.string().min(1).optional(),
   AIRLOCK_MASTER_KEY_FILE: z.string().min(1).optional(),
+  AIRLOCK_AUDIT_KEY: z.string().min(1).optional(),
+  AIRLOCK_AUDIT_KEY_FILE: z.string().min(1).optional(),
   AIRLOCK_ITEM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
@@ -118,6 +120,9 @@ export interface AirlockConfig {
   /** Base64 of the 32-byte key wrapping each ticket's staging key (from AIRLOCK_MASTER_KEY); never logged. */
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string | undefined;
+  /** Base64 key signing audit records (AIRLOCK_AUDIT_KEY); never logged. Absent: derived from the master key. */
+  readonly auditKey: string | undefined;
+  readonly auditKeyFile: string | undefined;
   readonly itemConcurrency: number;
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
@@ -170,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     masterKey: e.AIRLOCK_MASTER_KEY,
     masterKeyFile: e.AIRLOCK_MASTER_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.AIRLOCK_MASTER_KEY_FILE),
+    auditKey: e.AIRLOCK_AUDIT_KEY,
+    auditKeyFile: e.AIRLOCK_AUDIT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.AIRLOCK_AUDIT_KEY_FILE),
     itemConcurrency: e.AIRLOCK_ITEM_CONCURRENCY,
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,

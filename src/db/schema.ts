@@ -245,6 +245,30 @@ export interface Database {
   action_links: ActionLinksTable;
   review_tasks: ReviewTasksTable;
   schedule_runs: ScheduleRunsTable;
+  audit_log: AuditLogTable;
+  audit_sinks: AuditSinksTable;
+}
+
+/** One record of the hash-chained audit trail (append-only; see 0008_audit.sql). */
+export interface AuditLogTable {
+  seq: ColumnType<number, number, never>;
+  at: ColumnType<Date, Date, never>;
+  kind: ColumnType<string, string, never>;
+  actor: ColumnType<string, string, never>;
+  ticket_id: ColumnType<string | null, string | null, never>;
+  details: ColumnType<Record<string, unknown>, string, never>;
+  prev_hash: ColumnType<string, string, never>;
+  hash: ColumnType<string, string, never>;
+  mac: ColumnType<string, string, never>;
+}
+
+/** How far a SIEM sink has received the audit log. */
+export interface AuditSinksTable {
+  name: string;
+  last_seq: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  failures: ColumnType<number, number | undefined, number>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 /** One occurrence a pipeline's schedule handled: the ticket it started, or why it was skipped. */
