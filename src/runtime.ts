@@ -4,7 +4,9 @@ import type { CommunicationContext } from './approvals/review-task.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AirlockConfig } from './config/env.js';
 import { openStore, storeConfigFrom, type Db, type Store } from './db/database.js';
+import { auditConfigVersion } from './audit/config-versions.js';
 import { createPipelineResolver } from './engine/pipeline-resolver.js';
+import { loadPipelineCached } from './pipelines/pipeline-loader.js';
 import type { ProgressEvent, ProgressListener } from './engine/progress.js';
 import type { PipelineResolver } from './engine/resolved-pipeline.js';
 import { TicketProcessor } from './engine/ticket-processor.js';
@@ -51,18 +53,33 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   /** The clock of reminders, expiry and SLAs; the system clock by default. */
   clock?: Clock;
+  /** Who `reloadSchedules` names in the audit trail (the CLI user for `airlock reload`); the worker otherwise. */
+  reloadActor?: string;
 }
 
 export async function createRuntime(config: AirlockConfig, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(storeConfigFrom(config));
   const masterKey = await loadMasterKey({ envValue: config.masterKey, keyFile: config.masterKeyFile, dataDir: config.dataDir });
   const staging = createStagingArea(config, masterKey);
-  const resolvePipeline = createPipelineResolver({
+  const actor = `worker:${os.hostname()}:${process.pid}`;
+  const resolveFiles = createPipelineResolver({
     pipelinesDir: config.pipelinesDir,
     policiesDir: config.policiesDir,
     env: options.env ?? process.env,
   });
-  const actor = `worker:${os.hostname()}:${process.pid}`;
+  // Every ticket's configuration, as the audit trail sees it: the pipeline and policy versions in use.
+  const resolvePipeline: PipelineResolver = async (name) => {
+    const resolved = await resolveFiles(name);
+    try {
+      const file = await loadPipelineCached(config.pipelinesDir, name);
+      await auditConfigVersion(store.db, 'pipeline', name, file.version, actor);
+      await auditConfigVersion(store.db, 'policy', resolved.policy.name, resolved.policy.version, actor);
+    } catch (error) {
+      await resolved.close();
+      throw error;
+    }
+    return resolved;
+  };
   const communication: CommunicationContext = {
     publicUrl: config.publicUrl,
     clock: options.clock ?? systemClock,
@@ -121,7 +138,7 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
         communication,
         logger,
       };
-      if (options.schedules) await reconcileSchedules(boss.boss, config.pipelinesDir, logger);
+      if (options.schedules) await reconcileSchedules(boss.boss, config.pipelinesDir, logger, { db: store.db, actor });
       await queue.work({
         process: async (ticketId, job) => {
           await processor.process(ticketId, { onProgress: emit, signal: job.signal });
@@ -134,7 +151,7 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     },
     async reloadSchedules() {
       if (!queue) throw new Error('reloadSchedules needs a runtime created with queue: true');
-      return reconcileSchedules(queue.boss, config.pipelinesDir, logger);
+      return reconcileSchedules(queue.boss, config.pipelinesDir, logger, { db: store.db, actor: options.reloadActor ?? actor });
     },
     onProgress(listener) {
       listeners.add(listener);

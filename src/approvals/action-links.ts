@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit-log.js';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { hashToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
@@ -119,13 +120,23 @@ export async function findActionLink(db: Db, token: string): Promise<ActionLinkR
 export async function recordOpen(db: Db, token: string, options: { log?: Logger; now?: Date } = {}): Promise<ActionLinkRow | undefined> {
   const link = await findActionLink(db, token);
   if (!link) return undefined;
-  const first = await db
-    .updateTable('action_links')
-    .set({ opened_at: options.now ?? new Date() })
-    .where('id', '=', link.id)
-    .where('opened_at', 'is', null)
-    .returning('opened_at')
-    .executeTakeFirst();
+  const first = await inTransaction(db, async (trx) => {
+    const opened = await trx
+      .updateTable('action_links')
+      .set({ opened_at: options.now ?? new Date() })
+      .where('id', '=', link.id)
+      .where('opened_at', 'is', null)
+      .returning('opened_at')
+      .executeTakeFirst();
+    // Every open is audited (a mail scanner's fetch too): the link's id, never its token.
+    await appendAudit(trx, {
+      kind: 'link.opened',
+      actor: link.user_name,
+      ticketId: link.ticket_id,
+      details: { linkId: link.id, purpose: link.purpose, first: opened !== undefined },
+    });
+    return opened;
+  });
   options.log?.info({ linkId: link.id, ticketId: link.ticket_id, purpose: link.purpose, first: first !== undefined }, 'action link opened');
   return first ? { ...link, opened_at: first.opened_at } : link;
 }

@@ -89,6 +89,7 @@ export async function decideApproval(
       from: ticket.state,
       to: ticket.state,
       reason: `${input.decision === 'approve' ? (asRequester ? 'confirmed' : 'approved') : 'rejected'} by ${role} ${caller.name} via ${input.channel ?? 'api'}${input.comment ? ' (with a comment)' : ''}`,
+      audit: { kind: 'approval.decided', details: { decision: input.decision, role, channel: input.channel ?? 'api' } },
     });
 
     const rows = await loadApprovals(trx, ticket.id);

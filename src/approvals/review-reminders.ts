@@ -78,6 +78,7 @@ export async function remindReviewers(
         from: ticket.state,
         to: ticket.state,
         reason: `no decision after ${reminder} reminder(s): backup group ${settings.backupGroup} asked (${added.length} approver(s))`,
+        audit: { kind: 'approval.widened', details: { backupGroup: settings.backupGroup, asked: added.length } },
       });
       widened = true;
     }

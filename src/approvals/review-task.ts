@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { ReviewSettings, TicketRow } from '../db/schema.js';
@@ -97,6 +98,12 @@ export async function openReviewTask(
     ...approvers.filter((a) => a.user_name !== ticket.requester).map((a) => ({ user: a.user_name, as: 'approver' as const })),
   ];
   const asked = await sendReviewRequests(trx, ticket, people, { ...ctx, dueAt, kind: 'review-request' });
+  await appendAudit(trx, {
+    kind: 'approval.requested',
+    actor: 'system',
+    ticketId: ticket.id,
+    details: { asked: asked.map((a) => `${a.as}:${a.user}`), dueAt: dueAt.toISOString() },
+  });
   if (!asked.some((a) => a.as === 'approver')) {
     await trx.updateTable('review_tasks').set({ unreached_at: now }).where('ticket_id', '=', ticket.id).execute();
     await appendEvent(trx, ticket.id, {

@@ -43,7 +43,7 @@ export interface AuditRecord {
 export async function appendAudit(db: Db, event: AuditEvent, at: Date = new Date()): Promise<AuditRecord> {
   const key = await auditKey();
   return inTransaction(db, async (trx) => {
-    await sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
+    await lockAuditAppends(trx);
     const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     const body = {
       seq: (last?.seq ?? 0) + 1,
@@ -72,6 +72,16 @@ export async function appendAudit(db: Db, event: AuditEvent, at: Date = new Date
       .execute();
     return record;
   });
+}
+
+/**
+ * Takes the lock that serialises appends, in the caller's transaction `trx` (held until it ends; taking it
+ * again in the same transaction, as appendAudit does, is free). Between this and the commit no other
+ * process appends, so the head read after it is the head the next append in `trx` chains to.
+ */
+export async function lockAuditAppends(trx: Db): Promise<void> {
+  if (!trx.isTransaction) throw new Error('lockAuditAppends needs a transaction: the lock is held until it ends.');
+  await sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
 }
 
 /** SHA-256 over every field but the hash and the MAC, in a canonical form (keys sorted at every depth). */

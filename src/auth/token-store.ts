@@ -1,3 +1,5 @@
+import { appendAudit } from '../audit/audit-log.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
@@ -5,7 +7,7 @@ import type { ApiTokenRow } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
 import type { Role } from './roles.js';
 import { parseInput } from './user-schema.js';
-import { requireUser } from './user-store.js';
+import { requireUser, SYSTEM_ACTOR } from './user-store.js';
 
 /** Marks Airlock tokens, so that secret scanners and people recognise one that leaked. */
 const TOKEN_MARK = 'alk_';
@@ -30,6 +32,8 @@ export interface CreateTokenOptions {
   name?: string;
   /** The creation time; tests move it. */
   now?: Date;
+  /** Who created it, for the audit trail. */
+  actor?: string;
 }
 
 const tokenOptionsSchema = z.strictObject({
@@ -71,7 +75,7 @@ export type TokenInfo = Omit<ApiTokenRow, 'token_hash'> & { user_name: string; u
  * calls this must hand it to the user and not keep or log it.
  */
 export async function createToken(db: Db, userName: string, options: CreateTokenOptions = {}): Promise<CreatedToken> {
-  const { now = new Date(), ...rest } = options;
+  const { now = new Date(), actor = SYSTEM_ACTOR, ...rest } = options;
   const valid = parseInput(tokenOptionsSchema, rest, 'token options');
   const user = await requireUser(db, userName);
   if (user.disabled_at) throw new AirlockError('conflict', `User "${user.name}" is disabled; a disabled user cannot be given a token.`);
@@ -79,20 +83,27 @@ export async function createToken(db: Db, userName: string, options: CreateToken
   const id = randomUUID();
   const prefix = token.slice(0, PREFIX_LENGTH);
   const expiresAt = new Date(now.getTime() + valid.expiresInDays * DAY_MS);
-  await db
-    .insertInto('api_tokens')
-    .values({
-      id,
-      user_id: user.id,
-      name: valid.name ?? null,
-      token_hash: hashToken(token),
-      prefix,
-      created_at: now,
-      expires_at: expiresAt,
-      revoked_at: null,
-      last_used_at: null,
-    })
-    .execute();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .insertInto('api_tokens')
+      .values({
+        id,
+        user_id: user.id,
+        name: valid.name ?? null,
+        token_hash: hashToken(token),
+        prefix,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+        last_used_at: null,
+      })
+      .execute();
+    await appendAudit(trx, {
+      kind: 'token.created',
+      actor,
+      details: { user: user.name, tokenId: id, prefix, expiresAt: expiresAt.toISOString() },
+    });
+  });
   return { token, id, prefix, expiresAt };
 }
 
@@ -106,7 +117,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as token_id', 't.last_used_at', 't.expires_at', 'u.id', 'u.name', 'u.email', 'u.roles', 'u.groups'])
+    .select(['t.id as token_id', 't.prefix', 't.last_used_at', 't.expires_at', 'u.id', 'u.name', 'u.email', 'u.roles', 'u.groups'])
     .where('t.token_hash', '=', hashToken(token))
     .where('t.revoked_at', 'is', null)
     .where('t.expires_at', '>', now)
@@ -115,13 +126,19 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
   if (!row) return undefined;
   const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
   if (!row.last_used_at || row.last_used_at <= staleBefore) {
-    // Guarded, so that of many concurrent requests at most one writes.
-    await db
-      .updateTable('api_tokens')
-      .set({ last_used_at: now })
-      .where('id', '=', row.token_id)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', staleBefore)]))
-      .execute();
+    // Guarded, so that of many concurrent requests at most one writes; that one also audits the use, so the
+    // trail shows each token in use at this resolution without a record per request.
+    await inTransaction(db, async (trx) => {
+      const used = await trx
+        .updateTable('api_tokens')
+        .set({ last_used_at: now })
+        .where('id', '=', row.token_id)
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', staleBefore)]))
+        .executeTakeFirst();
+      if (Number(used.numUpdatedRows) > 0) {
+        await appendAudit(trx, { kind: 'auth.token_used', actor: row.name, details: { tokenId: row.token_id, prefix: row.prefix } });
+      }
+    });
   }
   return {
     user: { id: row.id, name: row.name, email: row.email, roles: row.roles, groups: row.groups },
@@ -134,7 +151,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
  * Revokes a token, named by its id or by its display prefix (refused when the prefix is shared). Revoking
  * a revoked token changes nothing and keeps the original date.
  */
-export async function revokeToken(db: Db, idOrPrefix: string, now = new Date()): Promise<TokenInfo> {
+export async function revokeToken(db: Db, idOrPrefix: string, now = new Date(), actor = SYSTEM_ACTOR): Promise<TokenInfo> {
   const ref = idOrPrefix.trim();
   const byId = UUID_PATTERN.test(ref);
   // The reference is not repeated in the message: someone may have pasted the whole secret.
@@ -150,7 +167,17 @@ export async function revokeToken(db: Db, idOrPrefix: string, now = new Date()):
   const [target, ...others] = matches;
   if (!target) throw new AirlockError('not_found', `No token ${ref} exists.`);
   if (others.length > 0) throw new AirlockError('invalid_input', `${matches.length} tokens start with ${ref}; revoke by id instead.`);
-  await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', target.id).where('revoked_at', 'is', null).execute();
+  await inTransaction(db, async (trx) => {
+    const revoked = await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where('id', '=', target.id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(revoked.numUpdatedRows) > 0) {
+      await appendAudit(trx, { kind: 'token.revoked', actor, details: { tokenId: target.id, prefix: target.prefix } });
+    }
+  });
   return selectTokens(db).where('t.id', '=', target.id).executeTakeFirstOrThrow();
 }
 

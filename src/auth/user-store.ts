@@ -1,3 +1,5 @@
+import { appendAudit } from '../audit/audit-log.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { UserRow } from '../db/schema.js';
@@ -15,19 +17,29 @@ export interface NewUser {
   groups?: readonly string[];
 }
 
+/** Who changed users and tokens when the caller does not say: the command line, run by an operator. */
+export const SYSTEM_ACTOR = 'cli';
+
 /** Adds a user. A name already taken is `conflict`; a bad name, e-mail or role is `invalid_input` naming it. */
-export async function addUser(db: Db, user: NewUser): Promise<UserRow> {
+export async function addUser(db: Db, user: NewUser, options: { actor?: string } = {}): Promise<UserRow> {
   const valid = parseInput(newUserSchema, user, 'user');
-  // `on conflict do nothing` rather than catching the unique violation: it works inside a caller's
-  // transaction too, which a failed statement would abort.
-  const row = await db
-    .insertInto('users')
-    .values({ id: randomUUID(), name: valid.name, email: valid.email, roles: valid.roles, groups: valid.groups, disabled_at: null })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) throw new AirlockError('conflict', `A user named "${valid.name}" already exists; choose another name.`);
-  return row;
+  return inTransaction(db, async (trx) => {
+    // `on conflict do nothing` rather than catching the unique violation: it works inside a caller's
+    // transaction too, which a failed statement would abort.
+    const row = await trx
+      .insertInto('users')
+      .values({ id: randomUUID(), name: valid.name, email: valid.email, roles: valid.roles, groups: valid.groups, disabled_at: null })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new AirlockError('conflict', `A user named "${valid.name}" already exists; choose another name.`);
+    await appendAudit(trx, {
+      kind: 'user.added',
+      actor: options.actor ?? SYSTEM_ACTOR,
+      details: { user: row.name, roles: row.roles, groups: row.groups },
+    });
+    return row;
+  });
 }
 
 /** The user with that name, disabled or not; undefined when there is none. */
@@ -44,23 +56,30 @@ export async function listUsers(db: Db): Promise<UserRow[]> {
  * Disables a user: their tokens stop authenticating at once (the tokens stay, so the record of what was
  * issued survives). Disabling a disabled user changes nothing and keeps the original date.
  */
-export async function disableUser(db: Db, name: string, now = new Date()): Promise<UserRow> {
-  const row = await db
-    .updateTable('users')
-    .set({ disabled_at: now })
-    .where('name', '=', name)
-    .where('disabled_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  return row ?? requireUser(db, name);
+export async function disableUser(db: Db, name: string, now = new Date(), actor = SYSTEM_ACTOR): Promise<UserRow> {
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .updateTable('users')
+      .set({ disabled_at: now })
+      .where('name', '=', name)
+      .where('disabled_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return requireUser(trx, name);
+    await appendAudit(trx, { kind: 'user.disabled', actor, details: { user: row.name } });
+    return row;
+  });
 }
 
 /** Replaces a user's roles. */
-export async function setRoles(db: Db, name: string, roles: readonly Role[]): Promise<UserRow> {
+export async function setRoles(db: Db, name: string, roles: readonly Role[], actor = SYSTEM_ACTOR): Promise<UserRow> {
   const valid = parseInput(rolesSchema, roles, 'roles');
-  const row = await db.updateTable('users').set({ roles: valid }).where('name', '=', name).returningAll().executeTakeFirst();
-  if (!row) throw userNotFound(name);
-  return row;
+  return inTransaction(db, async (trx) => {
+    const row = await trx.updateTable('users').set({ roles: valid }).where('name', '=', name).returningAll().executeTakeFirst();
+    if (!row) throw userNotFound(name);
+    await appendAudit(trx, { kind: 'user.roles_changed', actor, details: { user: row.name, roles: row.roles } });
+    return row;
+  });
 }
 
 /** The user with that name; `not_found` when there is none. */

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { loadAuditKey, setAuditKeySource } from '../audit/audit-key.js';
 import { loadConfig, type AirlockConfig } from '../config/env.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -36,4 +37,13 @@ export function createCliContext(options: { verbose: boolean; quietByDefault: bo
     }),
   );
   return { config, logger, stdout: process.stdout, stderr: process.stderr, env, interactive };
+}
+
+/** Who the audit trail names for a change made from the command line: the operating-system account. */
+export function cliActor(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
 }

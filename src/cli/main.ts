@@ -39,6 +39,11 @@ Commands:
                           list mails newest first: state, kind, recipient, subject, attempts, last error
   outbox show <id-or-message-id> [--json]
                           print a mail's plain-text body (without SMTP_URL, mails stay here: follow their links)
+  audit verify [--checkpoints FILE] [--json]
+                          check the audit log's hash chain and signatures; exit 1 naming the first broken record
+  audit export --format jsonl|cef [--since DATE] [--until DATE]
+                          print audit records in order, one per line (DATE: ISO 8601; --until exclusive)
+  audit checkpoint        record the audit log's head now, also in AIRLOCK_AUDIT_CHECKPOINT_FILE
   migrate                 create or update the database schema
 
 Global options: --verbose (debug logs on stderr), --help, --version
@@ -204,6 +209,18 @@ const COMMANDS: Record<
         return outbox.outboxShowCommand(ctx, { ref, json: Boolean(v.json) });
       throw new UsageError('Use "airlock outbox [--ticket T-000123] [--json]" or "airlock outbox show <id-or-message-id>".');
     },
+  },
+  audit: {
+    options: {
+      checkpoints: { type: 'string' },
+      json: { type: 'boolean' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+    },
+    positionals: [1, 1],
+    quiet: true,
+    run: async (ctx, v, [sub]) => (await import('./commands/audit.js')).auditCommand(ctx, sub!, v),
   },
   migrate: {
     options: {},

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { SIEM_FORMATS, type SiemConfig } from '../audit/siem-config.js';
 import { DEFAULT_ROLES_CLAIM, DEFAULT_USERNAME_CLAIM, jwksUrlSchema, parseRoleMap, type OidcConfig } from '../auth/oidc-config.js';
 import { AirlockError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
@@ -40,6 +41,13 @@ const envSchema = z.object({
   AIRLOCK_MASTER_KEY_FILE: z.string().min(1).optional(),
   AIRLOCK_AUDIT_KEY: z.string().min(1).optional(),
   AIRLOCK_AUDIT_KEY_FILE: z.string().min(1).optional(),
+  AIRLOCK_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  AIRLOCK_SIEM_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the http(s) address of the SIEM collector' })
+    .refine((url) => !/^https?:\/\/[^/?#]*@/i.test(url), 'must not hold credentials; put the token in AIRLOCK_SIEM_TOKEN')
+    .optional(),
+  AIRLOCK_SIEM_FORMAT: z.enum(SIEM_FORMATS).default('splunk-hec'),
+  AIRLOCK_SIEM_TOKEN: z.string().min(1).optional(),
   AIRLOCK_ITEM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AIRLOCK_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   AIRLOCK_JOB_RETRY_DELAY_S: z.coerce.number().int().min(1).default(5),
@@ -93,6 +101,13 @@ const OIDC_VARIABLES = [...OIDC_REQUIRED, 'AIRLOCK_OIDC_ROLES_CLAIM', 'AIRLOCK_O
 /** The rules across variables. */
 const checkedEnvSchema = envSchema.superRefine(
   (e, ctx) => {
+    // Splunk's HTTP Event Collector refuses every event without its token.
+    if (e.AIRLOCK_SIEM_URL !== undefined && e.AIRLOCK_SIEM_FORMAT === 'splunk-hec' && e.AIRLOCK_SIEM_TOKEN === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AIRLOCK_SIEM_TOKEN'],
+        message: 'must be set when AIRLOCK_SIEM_FORMAT is splunk-hec (the HEC token)',
+      });
     // All or nothing: half an OIDC setup would quietly leave sign-in to API tokens alone.
     const given = OIDC_VARIABLES.find((name) => e[name] !== undefined);
     if (given === undefined) return;
@@ -123,6 +138,10 @@ export interface AirlockConfig {
   /** Base64 key signing audit records (AIRLOCK_AUDIT_KEY); never logged. Absent: derived from the master key. */
   readonly auditKey: string | undefined;
   readonly auditKeyFile: string | undefined;
+  /** Where checkpoints of the audit log's head are appended, outside the database (AIRLOCK_AUDIT_CHECKPOINT_FILE). */
+  readonly auditCheckpointFile: string;
+  /** Where the audit log is pushed (AIRLOCK_SIEM_URL, _FORMAT, _TOKEN); absent means no pushing. The token is never logged. */
+  readonly siem: SiemConfig | undefined;
   readonly itemConcurrency: number;
   readonly jobRetries: number;
   readonly jobRetryDelaySeconds: number;
@@ -177,6 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     masterKeyFile: e.AIRLOCK_MASTER_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.AIRLOCK_MASTER_KEY_FILE),
     auditKey: e.AIRLOCK_AUDIT_KEY,
     auditKeyFile: e.AIRLOCK_AUDIT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.AIRLOCK_AUDIT_KEY_FILE),
+    auditCheckpointFile: path.resolve(cwd, e.AIRLOCK_AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    siem:
+      e.AIRLOCK_SIEM_URL === undefined
+        ? undefined
+        : Object.freeze({ url: e.AIRLOCK_SIEM_URL, format: e.AIRLOCK_SIEM_FORMAT, token: e.AIRLOCK_SIEM_TOKEN }),
     itemConcurrency: e.AIRLOCK_ITEM_CONCURRENCY,
     jobRetries: e.AIRLOCK_JOB_RETRIES,
     jobRetryDelaySeconds: e.AIRLOCK_JOB_RETRY_DELAY_S,

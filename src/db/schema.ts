@@ -247,6 +247,7 @@ export interface Database {
   schedule_runs: ScheduleRunsTable;
   audit_log: AuditLogTable;
   audit_sinks: AuditSinksTable;
+  quarantined_items: QuarantinedItemsTable;
 }
 
 /** One record of the hash-chained audit trail (append-only; see 0008_audit.sql). */
@@ -296,3 +297,25 @@ export type ApprovalRow = Selectable<ApprovalsTable>;
 export type MailRow = Selectable<MailsTable>;
 export type ActionLinkRow = Selectable<ActionLinksTable>;
 export type ReviewTaskRow = Selectable<ReviewTasksTable>;
+
+export type QuarantineState = 'held' | 'release_requested' | 'released' | 'purged';
+
+/** A blocked item kept in staging until `until`, and its two-person release (see 0009_quarantine.sql). */
+export interface QuarantinedItemsTable {
+  id: string;
+  ticket_id: string;
+  item_id: string;
+  until: Date;
+  state: ColumnType<QuarantineState, QuarantineState | undefined, QuarantineState>;
+  requested_by: string | null;
+  requested_at: Date | null;
+  reason: string | null;
+  released_by: string | null;
+  released_at: Date | null;
+  release_reason: string | null;
+  destination_path: string | null;
+  purged_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export type QuarantinedItemRow = Selectable<QuarantinedItemsTable>;

@@ -63,6 +63,7 @@ async function stepContext(h: EngineHarness, ticketId: string, destination: Conn
   const local = createConnector({ kind: 'local', root: h.inbox }, { baseDir: h.dir, resolveSecret: async () => '' });
   return {
     db: store.db,
+    actor: 'worker:test',
     staging: h.staging,
     logger: pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) }),
     ticket: await getTicketRow(store.db, ticketId),

@@ -70,6 +70,7 @@ async function fetchAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes:
     type: inspected.type,
     runs: inspected.runs,
     verdict,
+    actor: ctx.actor,
   });
   return staged.size;
 }

@@ -18,6 +18,8 @@ export interface StepContext {
   limits: InspectionLimits;
   /** Items moved at once in fetch and delivery. */
   itemConcurrency: number;
+  /** Who the processor acts as in ticket events and the audit trail (`worker:<host>:<pid>`). */
+  actor: string;
   onProgress?: ProgressListener | undefined;
   signal?: AbortSignal | undefined;
 }

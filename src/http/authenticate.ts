@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit-log.js';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { authenticateToken, hashToken } from '../auth/token-store.js';
@@ -32,9 +33,11 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler {
       c.header('Retry-After', String(wait));
       return problem(c, new AirlockError('rate_limited', `Too many failed sign-ins from this address; try again in ${wait} s.`));
     }
-    const caller = await resolve(c.req.header('authorization'), deps);
+    const header = c.req.header('authorization');
+    const caller = await resolve(header, deps);
     if (!caller) {
       deps.limiter.fail(client);
+      await appendAudit(deps.db, { kind: 'auth.failed', actor: 'anonymous', details: { peer: client, presented: presented(header) } });
       c.header('WWW-Authenticate', 'Bearer realm="airlock"');
       return problem(c, new AirlockError('unauthorized', 'A valid bearer token is required (Authorization: Bearer <token>).'));
     }
@@ -60,6 +63,17 @@ async function resolve(header: string | undefined, deps: AuthenticateDeps): Prom
   if (!deps.oidc) return undefined;
   const identity = await deps.oidc(token);
   return identity ? { name: identity.name, roles: identity.roles, groups: [] } : undefined;
+}
+
+/**
+ * What kind of credential a failed request presented, for the audit trail: never the credential itself, only
+ * an API token's display prefix (as `airlock tokens list` shows it), which names a token without opening it.
+ */
+function presented(header: string | undefined): string {
+  const token = /^Bearer ([^\s]+)$/i.exec(header?.trim() ?? '')?.[1];
+  if (!token) return header ? 'malformed authorization header' : 'no credentials';
+  if (token.startsWith('alk_')) return /^alk_[A-Za-z0-9_-]{8}/.test(token) ? `api token ${token.slice(0, 12)}…` : 'malformed api token';
+  return 'bearer token (not an api token)';
 }
 
 /** The peer address of the connection (not a header a client could set). */

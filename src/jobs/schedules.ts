@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import type { PgBoss } from 'pg-boss';
+import { appendAudit } from '../audit/audit-log.js';
+import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { loadPipelines, type LoadedPipeline } from '../pipelines/pipeline-loader.js';
 import { QUEUES } from './ticket-queue.js';
@@ -44,7 +46,12 @@ export function wantedSchedules(pipelines: Iterable<LoadedPipeline>): WantedSche
  * nightly move's file must not silently stop the move, and its runs fail loudly on the broken file.
  * Idempotent; several processes may reconcile at once (pg-boss upserts by queue and key).
  */
-export async function reconcileSchedules(boss: PgBoss, pipelinesDir: string, logger: Logger): Promise<ScheduleChange[]> {
+export async function reconcileSchedules(
+  boss: PgBoss,
+  pipelinesDir: string,
+  logger: Logger,
+  audit?: { db: Db; actor: string },
+): Promise<ScheduleChange[]> {
   const { pipelines, errors } = await loadPipelines(pipelinesDir);
   const broken = new Map<string, string>();
   for (const problem of errors) broken.set(path.basename(problem.file).replace(/\.ya?ml$/, ''), problem.text);
@@ -75,6 +82,21 @@ export async function reconcileSchedules(boss: PgBoss, pipelinesDir: string, log
     changes.push({ pipeline: key, change: 'removed' });
   }
   const moved = changes.filter((c) => c.change !== 'unchanged');
+  if (audit) {
+    const byName = new Map(wanted.map((w) => [w.pipeline, w]));
+    for (const c of moved) {
+      const want = byName.get(c.pipeline);
+      await appendAudit(audit.db, {
+        kind: 'schedule.changed',
+        actor: audit.actor,
+        details: {
+          pipeline: c.pipeline,
+          change: c.change,
+          ...(want ? { cron: want.cron, timezone: want.timezone, catchUp: want.catchUp } : {}),
+        },
+      });
+    }
+  }
   if (moved.length > 0) logger.info({ schedules: moved.map((c) => `${c.pipeline}: ${c.change}`) }, 'schedules reconciled');
   for (const c of changes.filter((c) => c.change === 'kept'))
     logger.error({ pipeline: c.pipeline, problem: c.reason }, 'pipeline file does not load; its schedule is kept as it was');

@@ -56,6 +56,7 @@ export async function escalateTicket(
       from: ticket.state,
       to: ticket.state,
       reason: `escalated: severity high, operator ${operator} assigned, SLA ${options.slaMinutes} min`,
+      audit: { kind: 'ticket.escalated', details: { operator, slaMinutes: options.slaMinutes } },
     });
     return { ticket: updated, operator, created: true };
   });

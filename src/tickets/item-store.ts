@@ -1,3 +1,4 @@
+import { appendAudit } from '../audit/audit-log.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -72,6 +73,8 @@ export interface InspectedItemRecord {
   type: { mime: string; ext: string } | undefined;
   runs: readonly CheckRunRecord[];
   verdict: { verdict: Verdict; rule: string; reasons: readonly string[]; requiredApprovals?: RequiredApprovals };
+  /** Who inspected it, for the audit trail. */
+  actor: string;
 }
 
 /** Stores an item's staged facts, detected type, check runs, findings and verdict together; it is then `inspected`. */
@@ -89,6 +92,23 @@ export async function recordInspectedItem(db: Db, record: InspectedItemRecord): 
       reasons: JSON.stringify(record.verdict.reasons),
       required_approvals:
         record.verdict.verdict === 'review' && record.verdict.requiredApprovals ? JSON.stringify(record.verdict.requiredApprovals) : null,
+    });
+    // Detector names and counts only: excerpts, even masked, stay in `findings`.
+    const detectors: Record<string, number> = {};
+    for (const f of record.runs.flatMap((run) => run.findings)) detectors[f.detector] = (detectors[f.detector] ?? 0) + 1;
+    await appendAudit(trx, {
+      kind: 'item.verdict',
+      actor: record.actor,
+      ticketId: record.ticketId,
+      details: {
+        itemId: record.id,
+        size: record.size,
+        sha256: record.sha256,
+        verdict: record.verdict.verdict,
+        rule: record.verdict.rule,
+        detectors,
+        failedChecks: record.runs.filter((run) => run.status !== 'ok').map((run) => run.check),
+      },
     });
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import { appendAudit } from '../audit/audit-log.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { ReviewSettings, TicketRow, TicketTrigger } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
@@ -85,6 +86,12 @@ export async function createTicket(
         reason: options.reason ?? 'submitted',
       })
       .execute();
+    await appendAudit(trx, {
+      kind: 'ticket.created',
+      actor: options.actor ?? ticket.requester,
+      ticketId: row.id,
+      details: { number: row.number, pipeline: row.pipeline, requester: row.requester, trigger: row.trigger, policy: row.policy },
+    });
     await options.afterInsert?.(trx, row);
     return row;
   });
@@ -132,7 +139,14 @@ export async function transitionTicket(db: Db, ticketId: string, to: TicketState
 export async function appendEvent(
   trx: Db,
   ticketId: string,
-  event: { actor: string; from: TicketState | null; to: TicketState; reason: string | null },
+  event: {
+    actor: string;
+    from: TicketState | null;
+    to: TicketState;
+    reason: string | null;
+    /** How the audit trail names this event, when it is more than a note on the ticket. */
+    audit?: { kind: string; details?: Record<string, unknown> };
+  },
 ): Promise<void> {
   const last = await trx
     .selectFrom('ticket_events')
@@ -150,6 +164,13 @@ export async function appendEvent(
       reason: event.reason,
     })
     .execute();
+  // The same change, in the hash-chained audit trail: a move between states, or a note on the ticket.
+  await appendAudit(trx, {
+    kind: event.audit?.kind ?? (event.from === event.to ? 'ticket.event' : 'ticket.transition'),
+    actor: event.actor,
+    ticketId,
+    details: { from: event.from, to: event.to, reason: event.reason, ...event.audit?.details },
+  });
 }
 
 /** Locks a ticket's row for the rest of the transaction; not_found when there is none. */

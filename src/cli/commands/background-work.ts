@@ -4,11 +4,14 @@ import { createMailTransport } from '../../notify/mail-sender.js';
 import { OutboxWorker } from '../../notify/outbox-worker.js';
 import type { Runtime } from '../../runtime.js';
 import { sweepOrphanedStaging } from '../../engine/sweep-staging.js';
+import { checkpointIfDue } from '../../audit/checkpoint.js';
+import { SiemPusher } from '../../audit/siem-push.js';
 
 /**
  * What every long-running process (`serve`, `worker`) does besides answering requests: ticket workers and
- * schedules, the mail outbox, the review clock and the sweep of orphaned staging. Every part is safe to run in several processes at
- * once (jobs and mails are claimed with row locks, the review clock locks each ticket it changes).
+ * schedules, the mail outbox, the review clock, the sweep of orphaned staging, the daily audit checkpoint and
+ * the SIEM push. Every part is safe to run in several processes at once (jobs, mails and SIEM batches are
+ * claimed with row locks, the review clock locks each ticket it changes, checkpoints decide under the audit lock).
  * Returns the function that stops them all, letting in-flight work finish or handing it back.
  */
 export async function startBackgroundWork(runtime: Runtime, logger: Logger): Promise<() => Promise<void>> {
@@ -28,7 +31,20 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
   const stopSweeper = every(3_600_000, logger, 'staging sweep', () => sweepOrphanedStaging(runtime.store.db, runtime.staging, logger), {
     now: true,
   });
+  // The audit chain's head, checkpointed daily (in the log, in the checkpoint file, and so to the SIEM).
+  const stopCheckpoints = every(
+    3_600_000,
+    logger,
+    'audit checkpoint',
+    () => checkpointIfDue(runtime.store.db, { file: runtime.config.auditCheckpointFile, actor: 'system' }),
+    { now: true },
+  );
+  const siemConfig = runtime.config.siem;
+  const siem = siemConfig ? new SiemPusher({ store: runtime.store, ...siemConfig, logger }) : undefined;
+  siem?.start(5_000);
   return async () => {
+    await siem?.stop();
+    await stopCheckpoints();
     await stopSweeper();
     await stopReviewClock();
     await outbox.stop();

@@ -1,6 +1,6 @@
 import { scheduleReport } from '../../jobs/schedule-report.js';
 import { createRuntime } from '../../runtime.js';
-import type { CliContext } from '../cli-context.js';
+import { cliActor, type CliContext } from '../cli-context.js';
 
 /** `airlock schedules [--json]`: scheduled pipelines with their next and last runs. */
 export async function schedulesCommand(ctx: CliContext, options: { json: boolean }): Promise<number> {
@@ -32,7 +32,7 @@ export async function schedulesCommand(ctx: CliContext, options: { json: boolean
  * database, so every running worker follows at its next check; nothing needs restarting.
  */
 export async function reloadCommand(ctx: CliContext): Promise<number> {
-  const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env });
+  const runtime = await createRuntime(ctx.config, ctx.logger, { queue: true, env: ctx.env, reloadActor: cliActor() });
   try {
     const changes = await runtime.reloadSchedules();
     if (changes.length === 0) ctx.stdout.write('No pipeline has a schedule.\n');

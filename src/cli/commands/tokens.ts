@@ -8,7 +8,7 @@ import {
   revokeToken,
 } from '../../auth/token-store.js';
 import { openStore, storeConfigFrom } from '../../db/database.js';
-import { UsageError, type CliContext } from '../cli-context.js';
+import { UsageError, type CliContext, cliActor } from '../cli-context.js';
 
 /**
  * `airlock tokens create <name> [--expires-days N] [--label L]`: prints the new token alone on stdout, so
@@ -25,6 +25,7 @@ export async function tokensCreateCommand(
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
     const created = await createToken(store.db, options.user, {
+      actor: cliActor(),
       expiresInDays,
       ...(options.label === undefined ? {} : { name: options.label }),
     });
@@ -67,7 +68,7 @@ export async function tokensListCommand(ctx: CliContext, options: { user: string
 export async function tokensRevokeCommand(ctx: CliContext, options: { ref: string }): Promise<number> {
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
-    const token = presentToken(await revokeToken(store.db, options.ref));
+    const token = presentToken(await revokeToken(store.db, options.ref, new Date(), cliActor()));
     ctx.stdout.write(`Token ${token.prefix} (id ${token.id}) of ${token.user} is revoked since ${token.revokedAt}.\n`);
     return 0;
   } finally {

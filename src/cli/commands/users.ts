@@ -3,7 +3,7 @@ import { parseRoles, ROLES } from '../../auth/roles.js';
 import { newUserSchema, parseInput } from '../../auth/user-schema.js';
 import { addUser, disableUser, listUsers } from '../../auth/user-store.js';
 import { openStore, storeConfigFrom } from '../../db/database.js';
-import { UsageError, type CliContext } from '../cli-context.js';
+import { UsageError, type CliContext, cliActor } from '../cli-context.js';
 
 /** `airlock users add <name> --email E --roles r1,r2`. */
 export async function usersAddCommand(
@@ -24,7 +24,7 @@ export async function usersAddCommand(
   const user = parseInput(newUserSchema, { name: options.name, email: options.email, roles: parseRoles(options.roles), groups }, 'user');
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
-    const row = await addUser(store.db, user);
+    const row = await addUser(store.db, user, { actor: cliActor() });
     ctx.stdout.write(
       `Added user ${row.name} <${row.email}> with roles ${row.roles.join(', ')}${row.groups.length ? ` in groups ${row.groups.join(', ')}` : ''}.\n`,
     );
@@ -58,7 +58,7 @@ export async function usersListCommand(ctx: CliContext, options: { json: boolean
 export async function usersDisableCommand(ctx: CliContext, options: { name: string }): Promise<number> {
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
-    const row = await disableUser(store.db, options.name);
+    const row = await disableUser(store.db, options.name, new Date(), cliActor());
     ctx.stdout.write(`User ${row.name} is disabled since ${row.disabled_at?.toISOString()}; their API tokens no longer work.\n`);
     return 0;
   } finally {

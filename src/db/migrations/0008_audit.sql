@@ -17,6 +17,8 @@ create table audit_log (
 );
 create index audit_log_at_idx on audit_log (at);
 create index audit_log_ticket_idx on audit_log (ticket_id) where ticket_id is not null;
+-- The last recorded version of each pipeline and policy file (src/audit/config-versions.ts).
+create index audit_log_config_idx on audit_log (kind, (details ->> 'name'), seq desc) where kind in ('pipeline.loaded', 'policy.loaded');
 
 -- Append-only: nobody changes or removes a record (a superuser who disables this is what verify catches).
 create function audit_log_refuse_change() returns trigger language plpgsql as $$
