@@ -156,18 +156,20 @@ export class TicketQueue {
       await handlers.process(ticketId, { attempt: job.retryCount + 1, signal: job.signal });
     } catch (error) {
       const failure = coerceError(error);
-      // Our own errors are complete sentences; only unexpected ones need their stack in the log.
-      const detail = error instanceof AirlockError ? { code: failure.code, reason: failure.message } : { code: failure.code, err: error };
+      // Our own errors are complete sentences; an unexpected one is logged by its type, code and stack
+      // frames only: a library's message may quote the bytes it was handling.
+      const detail =
+        error instanceof AirlockError ? { code: failure.code, reason: failure.message } : { code: failure.code, err: scrubbed(error) };
       const lastAttempt = job.retryCount >= job.retryLimit;
       if (job.signal.aborted) {
         // Shutdown outlasted the grace period: pg-boss has already handed the job back, and the ticket
         // resumes on another worker from the state it reached. It has not failed.
         log.warn({ code: failure.code }, 'ticket processing interrupted by shutdown; handed back to the queue');
-        throw failure;
+        throw forQueue(failure);
       }
       if (isRetryable(error) && !lastAttempt) {
         log.warn(detail, 'ticket processing failed; will retry');
-        throw failure;
+        throw forQueue(failure);
       }
       log.error(detail, 'ticket processing failed');
       await handlers.fail(ticketId, failure.message);
@@ -177,4 +179,25 @@ export class TicketQueue {
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, timeout: (this.config.shutdownGraceSeconds ?? 30) * 1000 });
   }
+}
+
+/**
+ * What pg-boss stores as the job's output while it waits to retry: the code and our own sentence only.
+ * pg-boss serialises the error it is given, cause and stack included, into its table, and a cause from a
+ * connector or library may quote the bytes it was sent.
+ */
+function forQueue(failure: AirlockError): Error {
+  const error = new Error(`${failure.code}: ${failure.message}`);
+  error.stack = undefined;
+  return error;
+}
+
+/** An unexpected error as the log may show it: its type, its code and where it was thrown, never its message. */
+function scrubbed(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, 12);
+  return { type: error.name, code: (error as { code?: unknown }).code, stack: frames.join('\n') };
 }
