@@ -121,3 +121,23 @@ function escapeRegExp(char: string): string {
 function escapeClassChar(char: string): string {
   return /[\\\]^[-]/.test(char) ? `\\${char}` : char;
 }
+
+/**
+ * The folder every path matching one of `patterns` lies in, from their literal leading segments (`t-01/**` and
+ * `t-01/a/*.csv` → `t-01`); '' when they share none. Lets a lister start there instead of walking the root.
+ */
+export function commonLiteralFolder(patterns: readonly string[]): string {
+  let common: string[] | undefined;
+  for (const pattern of patterns) {
+    const literal: string[] = [];
+    for (const segment of pattern.split('/').slice(0, -1)) {
+      if (/[*?[\\]/.test(segment) || segment === '' || segment === '.' || segment === '..') break;
+      literal.push(segment);
+    }
+    let shared = 0;
+    while (common === undefined ? shared < literal.length : shared < common.length && common[shared] === literal[shared]) shared++;
+    common = (common ?? literal).slice(0, shared);
+    if (common.length === 0) return '';
+  }
+  return (common ?? []).join('/');
+}

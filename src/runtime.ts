@@ -4,6 +4,7 @@ import type { CommunicationContext } from './approvals/review-task.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AirlockConfig } from './config/env.js';
 import { openStore, storeConfigFrom, type Db, type Store } from './db/database.js';
+import { sealAudit } from './audit/audit-log.js';
 import { auditConfigVersion } from './audit/config-versions.js';
 import { createPipelineResolver } from './engine/pipeline-resolver.js';
 import { loadPipelineCached } from './pipelines/pipeline-loader.js';
@@ -159,6 +160,8 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
     },
     async close() {
       await queue?.stop();
+      // What this process recorded joins the chain before it goes (best effort: the next process seals it too).
+      await sealAudit(store.db).catch((error: unknown) => logger.warn({ err: error }, 'audit records left unsealed'));
       await store.close();
     },
   };

@@ -7,7 +7,7 @@ import type { Check } from '../checks/check.js';
 import type { Connector } from '../connectors/connector.js';
 import { createConnector } from '../connectors/index.js';
 import { createChecks } from '../checks/index.js';
-import type { ResolvedPipeline } from '../src/engine/resolved-pipeline.js';
+import type { PipelineResolver, ResolvedPipeline } from '../src/engine/resolved-pipeline.js';
 import { TicketProcessor } from '../src/engine/ticket-processor.js';
 import { evaluatePolicy } from '../src/policy/evaluate-policy.js';
 import { loadPolicy } from '../src/policy/policy-loader.js';
@@ -23,8 +23,12 @@ export interface EngineHarness {
   dir: string;
   inbox: string;
   outbox: string;
+  /** Where quarantined items are released to (with the `quarantine` option). */
+  released: string;
   staging: StagingArea;
   processor: TicketProcessor;
+  /** What the processor resolves every pipeline name to. */
+  resolvePipeline: PipelineResolver;
   submit(mode?: DeliveryMode, selection?: { include: string[] }): Promise<string>;
   cleanup(): Promise<void>;
 }
@@ -34,6 +38,10 @@ export interface HarnessOptions {
   checkTimeoutMs?: number;
   /** Wraps the real destination connector, e.g. to inject a fault. */
   wrapDestination?: (connector: Connector) => Connector;
+  /** The pipeline's `quarantine:` (days); releases go to a local folder, `released`. */
+  quarantine?: { days: number };
+  /** Who submits (default `alice`). */
+  requester?: string;
 }
 
 /**
@@ -46,6 +54,8 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
   const outbox = path.join(dir, 'outbox');
   await mkdir(inbox);
   await mkdir(outbox);
+  const released = path.join(dir, 'released');
+  await mkdir(released);
   const staging = new StagingArea(path.join(dir, 'staging'), randomBytes(32));
   const policy = await loadPolicy(path.join(REPO, 'policies'), 'default');
   const context = { baseDir: dir, resolveSecret: async () => '' };
@@ -58,6 +68,15 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     checks: options.checks ?? createChecks(['filetype', 'patterns', 'dlp']),
     deliveryMode: 'per-item',
     policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },
+    ...(options.quarantine
+      ? {
+          quarantine: {
+            days: options.quarantine.days,
+            releaseTo: createConnector({ kind: 'local', root: released }, context),
+            releaseToKind: 'local',
+          },
+        }
+      : {}),
     close: async () => {},
   });
   const processor = new TicketProcessor({
@@ -74,12 +93,14 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     dir,
     inbox,
     outbox,
+    released,
     staging,
     processor,
+    resolvePipeline,
     async submit(mode = 'per-item', selection) {
       const row = await createTicket(store.db, {
         pipeline: 'test',
-        requester: 'alice',
+        requester: options.requester ?? 'alice',
         purpose: 'engine test',
         deliveryMode: mode,
         policy: 'default',

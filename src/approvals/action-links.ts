@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { hashToken } from '../auth/token-store.js';
 import type { Db } from '../db/database.js';
@@ -129,7 +129,7 @@ export async function recordOpen(db: Db, token: string, options: { log?: Logger;
       .returning('opened_at')
       .executeTakeFirst();
     // Every open is audited (a mail scanner's fetch too): the link's id, never its token.
-    await appendAudit(trx, {
+    await recordAudit(trx, {
       kind: 'link.opened',
       actor: link.user_name,
       ticketId: link.ticket_id,

@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { ReviewSettings, TicketRow } from '../db/schema.js';
@@ -98,7 +98,7 @@ export async function openReviewTask(
     ...approvers.filter((a) => a.user_name !== ticket.requester).map((a) => ({ user: a.user_name, as: 'approver' as const })),
   ];
   const asked = await sendReviewRequests(trx, ticket, people, { ...ctx, dueAt, kind: 'review-request' });
-  await appendAudit(trx, {
+  await recordAudit(trx, {
     kind: 'approval.requested',
     actor: 'system',
     ticketId: ticket.id,

@@ -36,52 +36,94 @@ export interface AuditRecord {
 }
 
 /**
- * Appends one record, chained to the last, in the caller's transaction when `db` is one (so the record and
- * the change it records commit together, or neither does). Appends from every process are serialised by an
- * advisory lock held until commit, so `seq` order is chain order and there are no gaps.
+ * Records an event, unsealed, in the caller's transaction when `db` is one: the record and the change it
+ * records commit together, or neither does. Takes no lock, so busy writers never wait on each other; the
+ * record joins the chain at the next `sealAudit` (every second in `serve` and `worker`).
+ */
+export async function recordAudit(db: Db, event: AuditEvent, at: Date = new Date()): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      at,
+      kind: event.kind,
+      actor: event.actor,
+      ticket_id: event.ticketId ?? null,
+      details: JSON.stringify(event.details ?? {}),
+    })
+    .execute();
+}
+
+/**
+ * Records an event and seals it at once (with everything recorded before it), returning the sealed record.
+ * For the few records whose seq and hash the caller needs now (checkpoints); it waits for the seal lock.
  */
 export async function appendAudit(db: Db, event: AuditEvent, at: Date = new Date()): Promise<AuditRecord> {
   const key = await auditKey();
   return inTransaction(db, async (trx) => {
     await lockAuditAppends(trx);
-    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const body = {
-      seq: (last?.seq ?? 0) + 1,
-      at,
-      kind: event.kind,
-      actor: event.actor,
-      ticketId: event.ticketId ?? null,
-      details: event.details ?? {},
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const hash = recordHash(body);
-    const record: AuditRecord = { ...body, hash, mac: recordMac(key, hash) };
-    await trx
+    const inserted = await trx
       .insertInto('audit_log')
-      .values({
-        seq: record.seq,
-        at: record.at,
-        kind: record.kind,
-        actor: record.actor,
-        ticket_id: record.ticketId,
-        details: JSON.stringify(record.details),
-        prev_hash: record.prevHash,
-        hash: record.hash,
-        mac: record.mac,
-      })
-      .execute();
-    return record;
+      .values({ at, kind: event.kind, actor: event.actor, ticket_id: event.ticketId ?? null, details: JSON.stringify(event.details ?? {}) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const sealed = await sealLocked(trx, key, Number.MAX_SAFE_INTEGER);
+    const record = sealed.find((r) => r.id === Number(inserted.id));
+    if (!record) throw new Error('The audit record just written was not sealed.');
+    return record.record;
   });
 }
 
 /**
- * Takes the lock that serialises appends, in the caller's transaction `trx` (held until it ends; taking it
- * again in the same transaction, as appendAudit does, is free). Between this and the commit no other
- * process appends, so the head read after it is the head the next append in `trx` chains to.
+ * Seals unsealed records in the order they were written: each gets the next `seq`, the previous record's
+ * hash, its own hash and the MAC. One process seals at a time (a transaction-scoped advisory lock); with
+ * `wait: false` a process that finds another sealing skips this round. Returns how many were sealed.
  */
-export async function lockAuditAppends(trx: Db): Promise<void> {
-  if (!trx.isTransaction) throw new Error('lockAuditAppends needs a transaction: the lock is held until it ends.');
-  await sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
+export async function sealAudit(db: Db, options: { limit?: number; wait?: boolean } = {}): Promise<number> {
+  const key = await auditKey();
+  return inTransaction(db, async (trx) => {
+    if (options.wait === false) {
+      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${AUDIT_APPEND_LOCK}) as locked`.execute(trx);
+      if (!rows[0]?.locked) return 0;
+    } else {
+      await lockAuditAppends(trx);
+    }
+    return (await sealLocked(trx, key, options.limit ?? 5000)).length;
+  });
+}
+
+/** Seals up to `limit` unsealed records; the caller holds the seal lock in `trx`. */
+async function sealLocked(trx: Db, key: Buffer, limit: number): Promise<{ id: number; record: AuditRecord }[]> {
+  const head = await trx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where('seq', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const pending = await trx
+    .selectFrom('audit_log')
+    .select(['id', 'at', 'kind', 'actor', 'ticket_id', 'details'])
+    .where('seq', 'is', null)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  let seq = Number(head?.seq ?? 0);
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  const sealed: { id: number; record: AuditRecord }[] = [];
+  for (const row of pending) {
+    const body = { seq: ++seq, at: row.at, kind: row.kind, actor: row.actor, ticketId: row.ticket_id, details: row.details, prevHash };
+    const hash = recordHash(body);
+    const record: AuditRecord = { ...body, hash, mac: recordMac(key, hash) };
+    await trx
+      .updateTable('audit_log')
+      .set({ seq: record.seq, prev_hash: record.prevHash, hash: record.hash, mac: record.mac })
+      .where('id', '=', row.id)
+      .where('seq', 'is', null)
+      .execute();
+    sealed.push({ id: Number(row.id), record });
+    prevHash = hash;
+  }
+  return sealed;
 }
 
 /** SHA-256 over every field but the hash and the MAC, in a canonical form (keys sorted at every depth). */
@@ -111,7 +153,12 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Reads records in seq order from `afterSeq` on, `limit` at a time. */
+/** Takes the seal lock for the rest of `trx`: whoever holds it decides the next `seq`. */
+export async function lockAuditAppends(trx: Db): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
+}
+
+/** Reads sealed records in seq order from `afterSeq` on, `limit` at a time. */
 export async function readAudit(
   db: Db,
   options: { afterSeq?: number; limit?: number; since?: Date; until?: Date } = {},
@@ -132,8 +179,9 @@ export async function readAudit(
     actor: r.actor,
     ticketId: r.ticket_id,
     details: r.details,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-    mac: r.mac,
+    // Sealed records (seq > 0) carry all three; the table's check constraint says so.
+    prevHash: r.prev_hash!,
+    hash: r.hash!,
+    mac: r.mac!,
   }));
 }

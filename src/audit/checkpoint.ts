@@ -50,7 +50,7 @@ export async function checkpointIfDue(
       .selectFrom('audit_log')
       .select('at')
       .where('kind', '=', CHECKPOINT_KIND)
-      .orderBy('seq', 'desc')
+      .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (last && now.getTime() - last.at.getTime() < everyMs) return undefined;
@@ -62,7 +62,14 @@ export async function checkpointIfDue(
 
 /** Appends the checkpoint record; `trx` holds the append lock, so the head read here is the one it chains to. */
 async function appendCheckpoint(trx: Db, actor: string, at: Date): Promise<AuditRecord> {
-  const head = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  // Seals what is pending first, so the checkpoint names the true head of everything recorded before it.
+  const head = await trx
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where('seq', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return appendAudit(trx, { kind: CHECKPOINT_KIND, actor, details: { headSeq: head?.seq ?? 0, headHash: head?.hash ?? GENESIS_HASH } }, at);
 }
 

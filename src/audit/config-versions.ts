@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
-import { appendAudit } from './audit-log.js';
+import { recordAudit } from './audit-log.js';
 
 export type ConfigKind = 'pipeline' | 'policy';
 
@@ -24,11 +24,11 @@ export async function auditConfigVersion(db: Db, kind: ConfigKind, name: string,
       .select(sql<string>`details->>'version'`.as('version'))
       .where('kind', '=', `${kind}.loaded`)
       .where(sql<string>`details->>'name'`, '=', name)
-      .orderBy('seq', 'desc')
+      .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (last?.version === version) return;
-    await appendAudit(trx, { kind: `${kind}.loaded`, actor, details: { name, version, previous: last?.version ?? null } });
+    await recordAudit(trx, { kind: `${kind}.loaded`, actor, details: { name, version, previous: last?.version ?? null } });
   });
   recorded.set(key, version);
 }

@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -98,7 +98,7 @@ export async function createToken(db: Db, userName: string, options: CreateToken
         last_used_at: null,
       })
       .execute();
-    await appendAudit(trx, {
+    await recordAudit(trx, {
       kind: 'token.created',
       actor,
       details: { user: user.name, tokenId: id, prefix, expiresAt: expiresAt.toISOString() },
@@ -136,7 +136,7 @@ export async function authenticateToken(db: Db, token: string, now = new Date())
         .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', staleBefore)]))
         .executeTakeFirst();
       if (Number(used.numUpdatedRows) > 0) {
-        await appendAudit(trx, { kind: 'auth.token_used', actor: row.name, details: { tokenId: row.token_id, prefix: row.prefix } });
+        await recordAudit(trx, { kind: 'auth.token_used', actor: row.name, details: { tokenId: row.token_id, prefix: row.prefix } });
       }
     });
   }
@@ -175,7 +175,7 @@ export async function revokeToken(db: Db, idOrPrefix: string, now = new Date(), 
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (Number(revoked.numUpdatedRows) > 0) {
-      await appendAudit(trx, { kind: 'token.revoked', actor, details: { tokenId: target.id, prefix: target.prefix } });
+      await recordAudit(trx, { kind: 'token.revoked', actor, details: { tokenId: target.id, prefix: target.prefix } });
     }
   });
   return selectTokens(db).where('t.id', '=', target.id).executeTakeFirstOrThrow();

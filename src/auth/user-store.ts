@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
@@ -33,7 +33,7 @@ export async function addUser(db: Db, user: NewUser, options: { actor?: string }
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new AirlockError('conflict', `A user named "${valid.name}" already exists; choose another name.`);
-    await appendAudit(trx, {
+    await recordAudit(trx, {
       kind: 'user.added',
       actor: options.actor ?? SYSTEM_ACTOR,
       details: { user: row.name, roles: row.roles, groups: row.groups },
@@ -66,7 +66,7 @@ export async function disableUser(db: Db, name: string, now = new Date(), actor 
       .returningAll()
       .executeTakeFirst();
     if (!row) return requireUser(trx, name);
-    await appendAudit(trx, { kind: 'user.disabled', actor, details: { user: row.name } });
+    await recordAudit(trx, { kind: 'user.disabled', actor, details: { user: row.name } });
     return row;
   });
 }
@@ -77,7 +77,7 @@ export async function setRoles(db: Db, name: string, roles: readonly Role[], act
   return inTransaction(db, async (trx) => {
     const row = await trx.updateTable('users').set({ roles: valid }).where('name', '=', name).returningAll().executeTakeFirst();
     if (!row) throw userNotFound(name);
-    await appendAudit(trx, { kind: 'user.roles_changed', actor, details: { user: row.name, roles: row.roles } });
+    await recordAudit(trx, { kind: 'user.roles_changed', actor, details: { user: row.name, roles: row.roles } });
     return row;
   });
 }

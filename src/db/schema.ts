@@ -252,15 +252,18 @@ export interface Database {
 
 /** One record of the hash-chained audit trail (append-only; see 0008_audit.sql). */
 export interface AuditLogTable {
-  seq: ColumnType<number, number, never>;
+  /** Write order; the chain order is `seq`, given when the record is sealed. */
+  id: Generated<number>;
+  /** Null until sealed; the only update the table allows is the one that seals a record. */
+  seq: ColumnType<number | null, never, number>;
   at: ColumnType<Date, Date, never>;
   kind: ColumnType<string, string, never>;
   actor: ColumnType<string, string, never>;
   ticket_id: ColumnType<string | null, string | null, never>;
   details: ColumnType<Record<string, unknown>, string, never>;
-  prev_hash: ColumnType<string, string, never>;
-  hash: ColumnType<string, string, never>;
-  mac: ColumnType<string, string, never>;
+  prev_hash: ColumnType<string | null, never, string>;
+  hash: ColumnType<string | null, never, string>;
+  mac: ColumnType<string | null, never, string>;
 }
 
 /** How far a SIEM sink has received the audit log. */

@@ -1,4 +1,5 @@
-import { compileSelector } from '../../connectors/glob.js';
+import { commonLiteralFolder, compileSelector } from '../../connectors/glob.js';
+import type { Selector } from '../../connectors/connector.js';
 import { ItemInspection } from '../inspect/inspect-item.js';
 import type { ItemRow } from '../db/schema.js';
 import { metrics } from '../metrics/airlock-metrics.js';
@@ -19,7 +20,9 @@ export async function fetchItems(ctx: StepContext): Promise<void> {
   // A ticket's own selection narrows the pipeline's, never widens it: both must match.
   const narrowed = ticket.selection ? compileSelector({ include: ticket.selection.include }) : () => true;
   const listed = [];
-  for await (const entry of pipeline.source.list(pipeline.selector)) if (narrowed(entry.path)) listed.push(entry);
+  for await (const entry of pipeline.source.list(listingSelector(pipeline.selector, ticket.selection?.include))) {
+    if (narrowed(entry.path)) listed.push(entry);
+  }
   const items = await replaceItems(
     ctx.db,
     ticket.id,
@@ -95,4 +98,16 @@ async function stageAndInspect(ctx: StepContext, item: ItemRow, onBytes: (bytes:
     withFile: (fn) => staging.withPlaintextFile(ticket.id, item.id, fn),
   });
   return { staged, inspected };
+}
+
+/**
+ * The pipeline's selector, started in the folder the ticket's selection lies in when it names one: a ticket
+ * for `t-0001/**` lists that folder, not the whole source. Never wider than the pipeline's own prefix.
+ */
+export function listingSelector(selector: Selector, include: readonly string[] | undefined): Selector {
+  const folder = include ? commonLiteralFolder(include) : '';
+  if (folder === '') return selector;
+  const own = selector.prefix?.replace(/^\/+|\/+$/g, '') ?? '';
+  if (own !== '' && folder !== own && !folder.startsWith(`${own}/`)) return selector;
+  return { ...selector, prefix: folder };
 }

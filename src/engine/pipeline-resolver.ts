@@ -27,6 +27,8 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
     };
     const source = createConnector(pipeline.source, context);
     const destination = createConnector(pipeline.destination, context);
+    // Built (not connected) with the others, so bad release settings fail the pipeline's tickets as a bad destination would.
+    const releaseTo = pipeline.quarantine ? createConnector(pipeline.quarantine.releaseTo, context) : undefined;
     return {
       name: pipeline.name,
       source,
@@ -36,9 +38,13 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
       checks: createChecks(pipeline.checks, { patterns: { custom: policy.detectors ?? [], allow: policy.allow ?? {} } }),
       deliveryMode: pipeline.delivery,
       policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },
+      ...(pipeline.quarantine && releaseTo
+        ? { quarantine: { days: pipeline.quarantine.days, releaseTo, releaseToKind: pipeline.quarantine.releaseTo.kind } }
+        : {}),
       close: async () => {
         await source.close?.();
         await destination.close?.();
+        await releaseTo?.close?.();
       },
     };
   };

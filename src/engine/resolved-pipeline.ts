@@ -19,8 +19,19 @@ export interface ResolvedPipeline {
     /** The policy's verdict for one item; pure. */
     decide(input: PolicyInput): PolicyDecision;
   };
+  /** The pipeline's `quarantine:` block; absent, blocked items are purged with the rest of the ticket's staging. */
+  quarantine?: ResolvedQuarantine | undefined;
   /** Releases the connectors. */
   close(): Promise<void>;
+}
+
+/** Where a pipeline keeps blocked items and where two operators may release one to. */
+export interface ResolvedQuarantine {
+  /** How long a blocked item is kept; fixed per item (`until`) when it is blocked. */
+  days: number;
+  /** The release destination; written only through the two-person release (src/quarantine). */
+  releaseTo: Connector;
+  releaseToKind: string;
 }
 
 export type PipelineResolver = (name: string) => Promise<ResolvedPipeline>;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
+import { OPEN_QUARANTINE_STATES } from '../quarantine/quarantine-store.js';
 import type { StagingArea } from '../staging/staging-area.js';
 import { TERMINAL_STATES, type TicketState } from '../tickets/states.js';
 import { mapConcurrent } from './map-concurrent.js';
@@ -20,7 +21,11 @@ export interface SweepOptions {
  * wrapped key, scratch folder), the ticket is looked up, one query per batch of ids, and its staging purged
  * when it is in a terminal state (nothing moves on from there, so nothing will read it again) or does not
  * exist. Every other state keeps its staging: `awaiting_approval` holds the data for the reviewers' decision,
- * and the active states are being worked (or will be resumed).
+ * and the active states are being worked (or will be resumed). So does a terminal ticket with items still in
+ * quarantine (held or with a release requested): they are read again by a release, and leave only by release or
+ * expiry (`purgeExpiredQuarantine`), which settle the ticket's staging themselves. Its other items' leftovers, if
+ * a crash kept them, go with that final purge. A quarantine row commits with the ticket's final transition, so
+ * a terminal state read here comes with its rows, and they only ever leave the open states (never re-enter).
  *
  * Why "does not exist" is safe against a ticket being created right now: staging is written only by the fetch
  * step (`fetchItems`, the one caller of `StagingArea.stage` and `ticketRoot`), which runs for a ticket the
@@ -45,11 +50,28 @@ export async function sweepOrphanedStaging(
   let kept = 0;
   let failed = 0;
   const sweepBatch = async (ids: readonly string[]) => {
-    const rows = await db.selectFrom('tickets').select(['id', 'state']).where('id', 'in', ids).execute();
+    const rows = await db
+      .selectFrom('tickets')
+      .select((eb) => [
+        'id',
+        'state',
+        eb
+          .exists(
+            eb
+              .selectFrom('quarantined_items as q')
+              .select('q.id')
+              .whereRef('q.ticket_id', '=', 'tickets.id')
+              .where('q.state', 'in', OPEN_QUARANTINE_STATES),
+          )
+          .as('quarantined'),
+      ])
+      .where('id', 'in', ids)
+      .execute();
     const stateOf = new Map<string, TicketState>(rows.map((row) => [row.id, row.state]));
+    const quarantined = new Set(rows.filter((row) => row.quarantined).map((row) => row.id));
     const done = ids.filter((id) => {
       const state = stateOf.get(id);
-      return state === undefined || TERMINAL_STATES.has(state);
+      return state === undefined || (TERMINAL_STATES.has(state) && !quarantined.has(id));
     });
     kept += ids.length - done.length;
     await mapConcurrent(done, PURGE_CONCURRENCY, async (id) => {

@@ -5,6 +5,7 @@ import { openReviewTask, type CommunicationContext } from '../approvals/review-t
 import { inTransaction } from '../db/in-transaction.js';
 import { AirlockError, coerceError } from '../errors.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
+import { holdBlockedItems, settleTicketStaging } from '../quarantine/quarantine-store.js';
 import type { StagingArea } from '../staging/staging-area.js';
 import type { TicketState } from '../tickets/states.js';
 import { getTicketRow, transitionTicket } from '../tickets/ticket-store.js';
@@ -38,8 +39,11 @@ export interface ProcessOptions {
 /** States in which the processor has work to do. */
 const STEPS: ReadonlySet<TicketState> = new Set(['requested', 'fetching', 'inspecting', 'allowed', 'approved', 'delivering']);
 
-/** States after which nothing staged is needed any more. */
+/** States after which nothing staged is needed any more, but what is quarantined. */
 const DONE_WITH_STAGING: ReadonlySet<TicketState> = new Set(['delivered', 'partially_delivered', 'blocked']);
+
+/** Final states that can leave blocked items behind: kept in quarantine when the pipeline has one. */
+const LEAVES_BLOCKED: ReadonlySet<TicketState> = new Set(['blocked', 'partially_delivered']);
 
 /**
  * Drives one ticket from wherever it is to the next state where it rests (terminal, or waiting for
@@ -62,7 +66,8 @@ export class TicketProcessor {
         const ctx: StepContext = { ...this.deps, logger, ticket, pipeline, onProgress: options.onProgress, signal: options.signal };
         ticket = await this.step(ctx);
       }
-      if (DONE_WITH_STAGING.has(ticket.state)) await this.deps.staging.purge(ticket.id);
+      // Everything staged goes but the quarantined items (with none, the ticket's staging is purged whole).
+      if (DONE_WITH_STAGING.has(ticket.state)) await settleTicketStaging(this.deps.db, this.deps.staging, ticket.id);
       logger.info({ state: ticket.state }, 'ticket settled');
       return ticket;
     } finally {
@@ -98,8 +103,18 @@ export class TicketProcessor {
 
   private async step(ctx: StepContext): Promise<TicketRow> {
     const from = ctx.ticket.state;
-    const move = (to: TicketState, reason?: string) =>
-      transitionTicket(this.deps.db, ctx.ticket.id, to, { actor: this.deps.actor, from, ...(reason ? { reason } : {}) });
+    const quarantine = ctx.pipeline.quarantine;
+    const move = (to: TicketState, reason?: string) => {
+      const options = { actor: this.deps.actor, from, ...(reason ? { reason } : {}) };
+      if (!quarantine || !LEAVES_BLOCKED.has(to)) return transitionTicket(this.deps.db, ctx.ticket.id, to, options);
+      // The quarantine rows commit with the final transition: no finished ticket whose blocked data the purge
+      // that follows could take. `until` is fixed now, from the pipeline as it is now.
+      return inTransaction(this.deps.db, async (trx) => {
+        const row = await transitionTicket(trx, ctx.ticket.id, to, options);
+        await holdBlockedItems(trx, row, { days: quarantine.days, actor: this.deps.actor });
+        return row;
+      });
+    };
     switch (from) {
       case 'requested':
         return move('fetching');

@@ -197,3 +197,62 @@ export const Problem = z
     requestId: z.string().optional(),
   })
   .openapi('Problem');
+
+export const QuarantineIdParam = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      example: '5b0d7c1e-2f4a-4e8b-9c3d-1a2b3c4d5e6f',
+      description: 'The quarantined item id',
+    }),
+});
+
+const QUARANTINE_STATES = ['held', 'release_requested', 'released', 'purged'] as const;
+
+export const ListQuarantineQuery = z.strictObject({
+  state: z
+    .enum(QUARANTINE_STATES)
+    .optional()
+    .openapi({ param: { name: 'state', in: 'query' }, description: 'Only items in this state; default: held and release_requested' }),
+});
+
+export const ReleaseBody = z
+  .strictObject({ reason: z.string().trim().min(3).max(1000).openapi({ example: 'Vendor confirmed the tool is the signed installer' }) })
+  .openapi('ReleaseInput');
+
+export const CancelReleaseBody = z.strictObject({ reason: z.string().trim().max(1000).optional() }).optional();
+
+export const QuarantinedItem = z
+  .object({
+    id: z.string(),
+    ticket: z.string().openapi({ example: 'T-000123' }),
+    ticketId: z.string(),
+    pipeline: z.string(),
+    seq: z.number(),
+    name: z.string().openapi({ description: 'The item path, or sha256:<hash> when the pipeline redacts names' }),
+    size: z.number().nullable(),
+    sha256: z.string().nullable(),
+    rule: z.string().nullable().openapi({ description: 'The policy rule that blocked it' }),
+    detectors: z.array(z.object({ check: z.string(), detector: z.string(), count: z.number() })),
+    until: z.string().openapi({ description: 'Purged after this unless released' }),
+    state: z.enum(QUARANTINE_STATES),
+    requestedBy: z.string().nullable(),
+    requestedAt: z.string().nullable(),
+    reason: z.string().nullable(),
+    releasedBy: z.string().nullable(),
+    releasedAt: z.string().nullable(),
+    destination: z.string().nullable().openapi({ description: 'Where it was released to: T-000123/<path>, or T-000123/item-<seq>' }),
+    purgedAt: z.string().nullable(),
+  })
+  .openapi('QuarantinedItem');
+
+export const QuarantineList = z.object({ items: z.array(QuarantinedItem) }).openapi('QuarantineList');
+
+export const ReleaseResult = z
+  .object({
+    outcome: z.enum(['release_requested', 'released']).openapi({ description: 'release_requested: a second person must approve' }),
+    item: QuarantinedItem,
+  })
+  .openapi('ReleaseResult');

@@ -19,8 +19,11 @@ import { TokenCache } from './token-cache.js';
 import { defineRoute, ROUTES } from './route-access.js';
 import { loggablePath, registerLinkRoutes } from './routes/link-routes.js';
 import { registerPipelineRoutes } from './routes/pipeline-routes.js';
+import { registerQuarantineRoutes } from './routes/quarantine-routes.js';
 import { registerTicketRoutes } from './routes/ticket-routes.js';
 import { Me } from './api-schemas.js';
+import { QuarantineError } from '../quarantine/quarantine-errors.js';
+import type { ReleaseContext } from '../quarantine/release.js';
 
 export interface AppDeps {
   db: Db;
@@ -47,6 +50,11 @@ export interface AppDeps {
    * pages are not mounted (404): a link could not be checked, so none is accepted.
    */
   linkSecret?: Buffer | undefined;
+  /**
+   * Staging and the pipeline resolver, for releasing quarantined items (the approval writes the staged copy to
+   * the pipeline's `quarantine.releaseTo`). Absent: the quarantine can be listed, but releases answer 404.
+   */
+  quarantine?: ReleaseContext | undefined;
 }
 
 /** Request bodies above this are refused before they are parsed. */
@@ -128,6 +136,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     ...(deps.metrics?.observeApproval ? { onApprovalSettled: deps.metrics.observeApproval.bind(deps.metrics) } : {}),
   });
   registerPipelineRoutes(app, { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue, communication: deps.communication });
+  registerQuarantineRoutes(app, { db: deps.db, release: deps.quarantine });
   if (deps.linkSecret) {
     registerLinkRoutes(app, {
       db: deps.db,
@@ -161,6 +170,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const failure = coerceError(error);
     if (!(error instanceof AirlockError))
       deps.logger.error({ err: error, path: loggablePath(c.req.path), requestId: c.get('requestId') }, 'unhandled error');
+    // A quarantine refusal names its reason as the problem's code (`same_person`), under the general status.
+    if (failure instanceof QuarantineError)
+      return problem(c, failure, { code: failure.problem, title: failure.problem.replaceAll('_', ' ') });
     return problem(c, failure);
   });
   return app;

@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { authenticateToken, hashToken } from '../auth/token-store.js';
@@ -37,7 +37,7 @@ export function authenticate(deps: AuthenticateDeps): MiddlewareHandler {
     const caller = await resolve(header, deps);
     if (!caller) {
       deps.limiter.fail(client);
-      await appendAudit(deps.db, { kind: 'auth.failed', actor: 'anonymous', details: { peer: client, presented: presented(header) } });
+      await recordAudit(deps.db, { kind: 'auth.failed', actor: 'anonymous', details: { peer: client, presented: presented(header) } });
       c.header('WWW-Authenticate', 'Bearer realm="airlock"');
       return problem(c, new AirlockError('unauthorized', 'A valid bearer token is required (Authorization: Bearer <token>).'));
     }

@@ -19,6 +19,10 @@ const EXPECTED: Record<string, Expected> = {
   'POST /api/v1/tickets/{id}/escalate': { requester: 404, approver: 404, operator: 404, auditor: 403, admin: 404, none: 401 },
   'GET /api/v1/pipelines': { requester: 200, approver: 403, operator: 200, auditor: 403, admin: 200, none: 401 },
   'POST /api/v1/pipelines/{name}/run': { requester: 403, approver: 403, operator: 201, auditor: 403, admin: 403, none: 401 },
+  'GET /api/v1/quarantine': { requester: 403, approver: 403, operator: 200, auditor: 200, admin: 403, none: 401 },
+  // Releases and withdrawals are for operators only; the id here names no quarantined item.
+  'POST /api/v1/quarantine/{id}/release': { requester: 403, approver: 403, operator: 404, auditor: 403, admin: 403, none: 401 },
+  'POST /api/v1/quarantine/{id}/cancel': { requester: 403, approver: 403, operator: 404, auditor: 403, admin: 403, none: 401 },
   'GET /api/v1/me': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 401 },
   'GET /metrics': { requester: 403, approver: 403, operator: 200, auditor: 200, admin: 200, none: 401 },
   'GET /healthz': { requester: 200, approver: 200, operator: 200, auditor: 200, admin: 200, none: 200 },
@@ -36,6 +40,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/v1/tickets': { pipeline: 'matrix', purpose: 'matrix check' },
   'POST /api/v1/tickets/{id}/decisions': { decision: 'approve', comment: 'looks fine' },
   'POST /api/v1/pipelines/{name}/run': { purpose: 'matrix run' },
+  'POST /api/v1/quarantine/{id}/release': { reason: 'matrix check' },
 };
 
 /** Routes the app serves that are not API operations: the files the /docs page loads (tested in openapi.test.ts). */

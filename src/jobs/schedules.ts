@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import type { PgBoss } from 'pg-boss';
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { loadPipelines, type LoadedPipeline } from '../pipelines/pipeline-loader.js';
@@ -86,7 +86,7 @@ export async function reconcileSchedules(
     const byName = new Map(wanted.map((w) => [w.pipeline, w]));
     for (const c of moved) {
       const want = byName.get(c.pipeline);
-      await appendAudit(audit.db, {
+      await recordAudit(audit.db, {
         kind: 'schedule.changed',
         actor: audit.actor,
         details: {

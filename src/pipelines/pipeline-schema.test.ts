@@ -101,6 +101,31 @@ describe('pipelineSchema', () => {
       'approvers.0',
     ]);
   });
+
+  it('has no quarantine unless asked: blocked data is purged', () => {
+    expect(pipelineSchema.parse(base).quarantine).toBeUndefined();
+  });
+
+  it('takes a quarantine of 1 to 365 days with a release destination passed through like destination', () => {
+    const releaseTo = { kind: 's3', bucket: 'quarantine-release', secretAccessKey: '${env:RELEASE_KEY}' };
+    expect(pipelineSchema.parse({ ...base, quarantine: { days: 30, releaseTo } }).quarantine).toEqual({ days: 30, releaseTo });
+    expect(problems({ quarantine: { days: 1, releaseTo } })).toEqual([]);
+    expect(problems({ quarantine: { days: 365, releaseTo } })).toEqual([]);
+    for (const days of [0, 366, 1.5, '7'])
+      expect(problems({ quarantine: { days, releaseTo } }).map((p) => p.split(':')[0])).toEqual(['quarantine.days']);
+  });
+
+  it('checks quarantine.releaseTo as it checks destination: inline secrets, selector keys, kind, presence', () => {
+    expect(problems({ quarantine: { days: 7, releaseTo: { kind: 'sftp', host: 'h', password: 'hunter2', include: ['*'] } } })).toEqual([
+      'quarantine.releaseTo.include: only applies to the source (it selects what is fetched)',
+      'quarantine.releaseTo.password: must be a ${env:…} or ${file:…} reference, not an inline secret',
+    ]);
+    expect(problems({ quarantine: { days: 7, releaseTo: { kind: 'Local' } } })).toEqual([
+      'quarantine.releaseTo.kind: must be a connector kind such as "local", "s3" or "sftp"',
+    ]);
+    expect(problems({ quarantine: { days: 7 } }).map((p) => p.split(':')[0])).toEqual(['quarantine.releaseTo']);
+    expect(problems({ quarantine: { days: 7, releaseTo: { kind: 'local', root: 'q' }, keepForever: true } })).toHaveLength(1);
+  });
 });
 
 describe('cronProblem', () => {

@@ -150,6 +150,14 @@ export const pipelineSchema = strictConfigObject({
   trigger,
   /** Keep item names out of notifications and logs, for transfers where the names themselves are sensitive. */
   redactNames: z.boolean().default(false),
+  /**
+   * Keep blocked items (encrypted, in staging) for `days` instead of purging them, so two operators together can
+   * release one to `releaseTo` (a destination, checked like `destination`). Absent: blocked data is purged.
+   */
+  quarantine: strictConfigObject({
+    days: z.int().min(1).max(365),
+    releaseTo: destination,
+  }).optional(),
 })
   // The selector keys are written under `source` (they read naturally there) but are not connector settings.
   .transform(({ source, ...pipeline }) => ({ ...pipeline, source: source.settings, selector: source.selector }));

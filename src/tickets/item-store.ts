@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -96,7 +96,7 @@ export async function recordInspectedItem(db: Db, record: InspectedItemRecord): 
     // Detector names and counts only: excerpts, even masked, stay in `findings`.
     const detectors: Record<string, number> = {};
     for (const f of record.runs.flatMap((run) => run.findings)) detectors[f.detector] = (detectors[f.detector] ?? 0) + 1;
-    await appendAudit(trx, {
+    await recordAudit(trx, {
       kind: 'item.verdict',
       actor: record.actor,
       ticketId: record.ticketId,

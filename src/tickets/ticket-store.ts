@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import { appendAudit } from '../audit/audit-log.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { ReviewSettings, TicketRow, TicketTrigger } from '../db/schema.js';
 import { AirlockError } from '../errors.js';
@@ -86,7 +86,7 @@ export async function createTicket(
         reason: options.reason ?? 'submitted',
       })
       .execute();
-    await appendAudit(trx, {
+    await recordAudit(trx, {
       kind: 'ticket.created',
       actor: options.actor ?? ticket.requester,
       ticketId: row.id,
@@ -165,7 +165,7 @@ export async function appendEvent(
     })
     .execute();
   // The same change, in the hash-chained audit trail: a move between states, or a note on the ticket.
-  await appendAudit(trx, {
+  await recordAudit(trx, {
     kind: event.audit?.kind ?? (event.from === event.to ? 'ticket.event' : 'ticket.transition'),
     actor: event.actor,
     ticketId,

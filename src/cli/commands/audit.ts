@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { auditKey } from '../../audit/audit-key.js';
-import { readAudit } from '../../audit/audit-log.js';
+import { readAudit, sealAudit } from '../../audit/audit-log.js';
 import { readCheckpoints, writeCheckpoint, type CheckpointLine } from '../../audit/checkpoint.js';
 import { toCef, toJsonLine } from '../../audit/export-format.js';
 import { verifyAuditChain } from '../../audit/verify-chain.js';
@@ -59,6 +59,8 @@ export async function auditVerifyCommand(ctx: CliContext, options: { checkpoints
   const key = await auditKey();
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
+    // Records written since the last seal (by a command-line run, say) join the chain first.
+    await sealAudit(store.db);
     const result = await verifyAuditChain(store.db, key, { checkpoints });
     const latest = checkpoints.reduce<CheckpointLine | undefined>((a, c) => (a && a.seq >= c.seq ? a : c), undefined);
     if (options.json) {
@@ -103,6 +105,7 @@ export async function auditExportCommand(
   if (since && until && since >= until) throw new UsageError('--since must be before --until.');
   const store = await openStore(storeConfigFrom(ctx.config));
   try {
+    await sealAudit(store.db);
     let afterSeq = 0;
     for (;;) {
       const batch = await readAudit(store.db, { afterSeq, limit: 1000, ...(since ? { since } : {}), ...(until ? { until } : {}) });

@@ -4,6 +4,8 @@ import { createMailTransport } from '../../notify/mail-sender.js';
 import { OutboxWorker } from '../../notify/outbox-worker.js';
 import type { Runtime } from '../../runtime.js';
 import { sweepOrphanedStaging } from '../../engine/sweep-staging.js';
+import { sealAudit } from '../../audit/audit-log.js';
+import { purgeExpiredQuarantine } from '../../quarantine/expire.js';
 import { checkpointIfDue } from '../../audit/checkpoint.js';
 import { SiemPusher } from '../../audit/siem-push.js';
 
@@ -31,6 +33,12 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
   const stopSweeper = every(3_600_000, logger, 'staging sweep', () => sweepOrphanedStaging(runtime.store.db, runtime.staging, logger), {
     now: true,
   });
+  // Quarantined items past their time are purged (hourly; `until` was fixed when each was blocked).
+  const stopQuarantine = every(3_600_000, logger, 'quarantine expiry', () => purgeExpiredQuarantine(runtime.store.db, runtime.staging), {
+    now: true,
+  });
+  // Records written in ticket transactions join the hash chain here, every second, one process at a time.
+  const stopSealer = every(1_000, logger, 'audit seal', () => sealAudit(runtime.store.db, { wait: false }));
   // The audit chain's head, checkpointed daily (in the log, in the checkpoint file, and so to the SIEM).
   const stopCheckpoints = every(
     3_600_000,
@@ -45,6 +53,8 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
   return async () => {
     await siem?.stop();
     await stopCheckpoints();
+    await stopSealer();
+    await stopQuarantine();
     await stopSweeper();
     await stopReviewClock();
     await outbox.stop();

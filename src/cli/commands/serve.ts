@@ -45,6 +45,7 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
       tokenCacheTtlMs: ctx.config.tokenCacheSeconds * 1000,
       communication: runtime.communication,
       linkSecret: runtime.linkSecret,
+      quarantine: { staging: runtime.staging, resolvePipeline: runtime.resolvePipeline },
     });
     server = await listen(app.fetch, options);
     stopBackground = await startBackgroundWork(runtime, ctx.logger);
