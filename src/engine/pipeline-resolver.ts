@@ -1,9 +1,9 @@
 import { createChecks } from '../../checks/index.js';
 import { createConnector } from '../../connectors/index.js';
 import { resolveSecret } from '../config/secret-ref.js';
-import { loadPipeline } from '../pipelines/pipeline-loader.js';
+import { loadPipelineCached } from '../pipelines/pipeline-loader.js';
 import { evaluatePolicy } from '../policy/evaluate-policy.js';
-import { loadPolicy } from '../policy/policy-loader.js';
+import { loadPolicyCached } from '../policy/policy-loader.js';
 import type { PipelineResolver } from './resolved-pipeline.js';
 
 export interface ResolverConfig {
@@ -13,14 +13,14 @@ export interface ResolverConfig {
 }
 
 /**
- * Loads a pipeline by name and builds what running it needs. Files are read at every call, so an
- * edited pipeline or policy takes effect for the next ticket without a restart; secrets are resolved
+ * Loads a pipeline by name and builds what running it needs. Files are checked at every call (parsed again
+ * only when changed), so an edited pipeline or policy takes effect for the next ticket without a restart; secrets are resolved
  * by the connectors when they connect, never here.
  */
 export function createPipelineResolver(config: ResolverConfig): PipelineResolver {
   return async (name) => {
-    const pipeline = await loadPipeline(config.pipelinesDir, name);
-    const policy = await loadPolicy(config.policiesDir, pipeline.policy);
+    const pipeline = await loadPipelineCached(config.pipelinesDir, name);
+    const policy = await loadPolicyCached(config.policiesDir, pipeline.policy);
     const context = {
       baseDir: pipeline.dir,
       resolveSecret: (ref: string) => resolveSecret(ref, { env: config.env, baseDir: pipeline.dir }),

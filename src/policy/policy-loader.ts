@@ -32,6 +32,22 @@ export async function loadPolicy(dir: string, name: string): Promise<LoadedPolic
   return loadPolicyFile(await findPolicyFile(dir, name));
 }
 
+const cachedPolicies = new Map<string, { mtimeMs: number; size: number; policy: LoadedPolicy }>();
+
+/**
+ * `loadPolicy`, reusing the last result while the file is unchanged (same modification time and size): a
+ * worker decides every ticket with the policy as it is on disk, without parsing it again for each ticket.
+ */
+export async function loadPolicyCached(dir: string, name: string): Promise<LoadedPolicy> {
+  const file = await findPolicyFile(dir, name);
+  const info = await stat(file);
+  const hit = cachedPolicies.get(file);
+  if (hit && hit.mtimeMs === info.mtimeMs && hit.size === info.size) return hit.policy;
+  const policy = await loadPolicyFile(file);
+  cachedPolicies.set(file, { mtimeMs: info.mtimeMs, size: info.size, policy });
+  return policy;
+}
+
 /** Loads the policy in `file`; its `name` must equal the file's base name. Throws `policy_invalid`. */
 export async function loadPolicyFile(file: string): Promise<LoadedPolicy> {
   const name = yamlBaseName(file);
