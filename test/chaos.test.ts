@@ -86,7 +86,7 @@ describe.runIf(onPostgres)('crash safety: kill -9 of workers during fetch, inspe
       await worker.exited;
       hits.push(inPhase.length > 0 ? phase : 'idle');
     }
-    const context = `seed ${seed}; kills landed in: ${hits.join(', ')}`;
+    let context = `seed ${seed}; kills landed in: ${hits.join(', ')}`;
     // The kills really interrupted transfers in flight, not idle workers.
     expect(hits.filter((h) => h === 'fetching').length, context).toBeGreaterThan(0);
     expect(hits.filter((h) => h === 'delivering').length, context).toBeGreaterThan(0);
@@ -98,9 +98,14 @@ describe.runIf(onPostgres)('crash safety: kill -9 of workers during fetch, inspe
     expect((await survivor.exited).code, context).toBe(0);
 
     expect(await cluster.checkInvariants(all), context).toEqual([]);
-    const stateOf = new Map(
-      (await cluster.store.db.selectFrom('tickets').select(['id', 'state']).where('id', 'in', all).execute()).map((t) => [t.id, t.state]),
-    );
+    const rows = await cluster.store.db
+      .selectFrom('tickets')
+      .select(['id', 'number', 'state', 'failure_reason'])
+      .where('id', 'in', all)
+      .execute();
+    const stateOf = new Map(rows.map((t) => [t.id, t.state]));
+    const failures = rows.filter((t) => t.state === 'failed').map((t) => `T-${t.number}: ${t.failure_reason}`);
+    context += failures.length > 0 ? `; failed: ${failures.join(' | ')}` : '';
     expect(new Set(clean.map((id) => stateOf.get(id))), context).toEqual(new Set(['delivered']));
     expect(new Set(review.map((id) => stateOf.get(id))), context).toEqual(new Set(['awaiting_approval']));
     expect(new Set(blocked.map((id) => stateOf.get(id))), context).toEqual(new Set(['blocked']));

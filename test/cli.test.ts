@@ -295,6 +295,30 @@ describe('a bad pipeline file next to a good one', () => {
   );
 });
 
+describe('a quarantine release destination with bad settings', () => {
+  let ws: Workspace;
+  beforeAll(async () => {
+    ws = await makeWorkspace();
+    const good = await readFile(path.join(ws.dir, 'pipelines', 'example-local.yaml'), 'utf8');
+    const quarantined =
+      good.replace('name: example-local', 'name: quarantined') + 'quarantine: { days: 7, releaseTo: { kind: sftp, host: 127.0.0.1 } }\n';
+    await writeFile(path.join(ws.dir, 'pipelines', 'quarantined.yaml'), quarantined);
+  });
+  afterAll(async () => {
+    await ws?.cleanup();
+  });
+
+  it(
+    '`validate` builds the release connector too and names it',
+    async () => {
+      const result = await ws.run(['validate']);
+      expectExit(result, 1);
+      expect(result.stdout).toMatch(/^ERR .*quarantined\.yaml: quarantine\.releaseTo: /m);
+    },
+    SLOW,
+  );
+});
+
 describe('an all-or-nothing pipeline over the same inbox', () => {
   let ws: Workspace;
   beforeAll(async () => {

@@ -63,7 +63,9 @@ export async function createWorkerCluster(): Promise<WorkerCluster> {
   );
   const store = await createTestStore();
   const logger = pino({ level: 'silent' });
-  const queue = await TicketQueue.start(store, { retryLimit: 3, retryDelaySeconds: 1, concurrency: 1 }, logger, { maintenance: false });
+  // Jobs keep the retry limit of the queue they were sent to: as many retries as the chaos workers allow, so
+  // kills alone never use a ticket's retries up.
+  const queue = await TicketQueue.start(store, { retryLimit: 20, retryDelaySeconds: 1, concurrency: 1 }, logger, { maintenance: false });
   const masterKey = randomBytes(32).toString('base64');
   const workers: CliProcess[] = [];
   let submitted = 0;

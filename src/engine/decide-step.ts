@@ -15,7 +15,9 @@ export async function decideItems(ctx: StepContext): Promise<TicketOutcome> {
   const { ticket, pipeline } = ctx;
   const items = await listItems(ctx.db, ticket.id);
   const verdicts: ItemVerdict[] = items.map((item) => {
-    if (item.state !== 'inspected' || item.verdict === null || item.rule === null) {
+    // A verdict is written only by inspection. The item's state may already say `blocked` or `held`: a decision
+    // made before a crash stopped it, and deciding again stops it the same way.
+    if (item.verdict === null || item.rule === null) {
       throw new AirlockError('internal_error', `${itemLabel(ctx, item)} was never inspected; the ticket cannot be decided.`);
     }
     return { itemId: item.id, verdict: item.verdict as Verdict, rule: item.rule, reasons: item.reasons };

@@ -90,6 +90,18 @@ describe(`ticket processor (${backendName})`, () => {
     expect((await listItems(store.db, id)).map((i) => i.state)).toEqual(['held', 'blocked']);
   });
 
+  it('decides again after a crash between stopping the items and moving the ticket (the items already say blocked)', async () => {
+    const h = await harness();
+    await writeFile(path.join(h.inbox, 'a.txt'), 'hello');
+    await writeFile(path.join(h.inbox, 'tool.bin'), tinyElf());
+    const id = await h.submit('all-or-nothing');
+    expect((await h.processor.process(id)).state).toBe('blocked');
+    // As a worker killed right after the decision's transaction leaves it: items stopped, ticket still inspecting.
+    await store.db.updateTable('tickets').set({ state: 'inspecting', finished_at: null }).where('id', '=', id).execute();
+    expect((await h.processor.process(id)).state).toBe('blocked');
+    expect((await listItems(store.db, id)).map((i) => i.state)).toEqual(['held', 'blocked']);
+  });
+
   it('a check that throws makes the item fail closed, and its error text holds no content', async () => {
     const h = await harness({ checks: [filetypeCheck, crashingCheck] });
     await writeFile(path.join(h.inbox, 'clean.txt'), `nothing to see ${PLANTED}`);

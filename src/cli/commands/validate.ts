@@ -22,9 +22,14 @@ export async function validateCommand(ctx: CliContext): Promise<number> {
     }
     // Builds each connector from its settings (nothing connects, no secret is read) to catch bad settings now.
     const context = { baseDir: pipeline.dir, resolveSecret: () => Promise.reject(new Error('not resolved while validating')) };
-    for (const side of ['source', 'destination'] as const) {
+    const sides = [
+      ['source', pipeline.source],
+      ['destination', pipeline.destination],
+      ...(pipeline.quarantine ? [['quarantine.releaseTo', pipeline.quarantine.releaseTo] as const] : []),
+    ] as const;
+    for (const [side, settings] of sides) {
       try {
-        await createConnector(pipeline[side], context).close?.();
+        await createConnector(settings, context).close?.();
       } catch (error) {
         problems.push(`${pipeline.file}: ${side}: ${coerceError(error).message}`);
       }
