@@ -7,7 +7,6 @@ import { openStore, storeConfigFrom, type Db, type Store } from './db/database.j
 import { sealAudit } from './audit/audit-log.js';
 import { auditConfigVersion } from './audit/config-versions.js';
 import { createPipelineResolver } from './engine/pipeline-resolver.js';
-import { loadPipelineCached } from './pipelines/pipeline-loader.js';
 import type { ProgressEvent, ProgressListener } from './engine/progress.js';
 import type { PipelineResolver } from './engine/resolved-pipeline.js';
 import { TicketProcessor } from './engine/ticket-processor.js';
@@ -72,8 +71,7 @@ export async function createRuntime(config: AirlockConfig, logger: Logger, optio
   const resolvePipeline: PipelineResolver = async (name) => {
     const resolved = await resolveFiles(name);
     try {
-      const file = await loadPipelineCached(config.pipelinesDir, name);
-      await auditConfigVersion(store.db, 'pipeline', name, file.version, actor);
+      await auditConfigVersion(store.db, 'pipeline', name, resolved.version, actor);
       await auditConfigVersion(store.db, 'policy', resolved.policy.name, resolved.policy.version, actor);
     } catch (error) {
       await resolved.close();

@@ -64,6 +64,7 @@ export async function createEngineHarness(store: TestStore, options: HarnessOpti
     source: createConnector({ kind: 'local', root: inbox }, context),
     selector: {},
     destinationKind: 'local',
+    version: 'test',
     destination: (options.wrapDestination ?? ((c) => c))(createConnector({ kind: 'local', root: outbox }, context)),
     checks: options.checks ?? createChecks(['filetype', 'patterns', 'dlp']),
     deliveryMode: 'per-item',

@@ -90,6 +90,7 @@ async function processor(prefix: string, destinationFolder: string) {
       context,
     ),
     destinationKind: 'sftp',
+    version: 'test',
     checks: createChecks(['filetype', 'patterns', 'dlp']),
     deliveryMode: 'per-item',
     policy: { name: policy.name, version: policy.version, decide: (input) => evaluatePolicy(policy, input) },

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadAuditKey, setAuditKeySource } from '../../src/audit/audit-key.js';
+import { useConfiguredAuditKey } from '../../src/audit/audit-key.js';
 import { loadConfig } from '../../src/config/env.js';
 import { openStore, type Store } from '../../src/db/database.js';
 import { TicketQueue } from '../../src/jobs/ticket-queue.js';
@@ -313,15 +313,7 @@ async function runRound(work: string, spec: RoundSpec): Promise<RoundResult> {
   const config = loadConfig(envFor(0), REPO);
   const logger = createLogger({ level: 'warn', pretty: false });
   // Creating a ticket writes an audit record, signed with the key the workers derive too (as the CLI sets it up).
-  setAuditKeySource(() =>
-    loadAuditKey({
-      auditKey: config.auditKey,
-      auditKeyFile: config.auditKeyFile,
-      envValue: config.masterKey,
-      keyFile: config.masterKeyFile,
-      dataDir: config.dataDir,
-    }),
-  );
+  useConfiguredAuditKey(config);
   let store: Store | undefined = await openStore({ kind: 'postgres', url: databaseUrl });
   let queue: TicketQueue | undefined;
   const closeStore = defer('closing the benchmark store', async () => {

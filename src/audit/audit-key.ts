@@ -60,3 +60,22 @@ export function auditKey(): Promise<Buffer> {
   });
   return cached;
 }
+
+/** Makes the key `config` names (or derives from its master key) this process's audit key, loaded on first use. */
+export function useConfiguredAuditKey(config: {
+  auditKey: string | undefined;
+  auditKeyFile: string | undefined;
+  masterKey: string | undefined;
+  masterKeyFile: string | undefined;
+  dataDir: string;
+}): void {
+  setAuditKeySource(() =>
+    loadAuditKey({
+      auditKey: config.auditKey,
+      auditKeyFile: config.auditKeyFile,
+      envValue: config.masterKey,
+      keyFile: config.masterKeyFile,
+      dataDir: config.dataDir,
+    }),
+  );
+}

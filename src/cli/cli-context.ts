@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { loadAuditKey, setAuditKeySource } from '../audit/audit-key.js';
+import { useConfiguredAuditKey } from '../audit/audit-key.js';
 import { loadConfig, type AirlockConfig } from '../config/env.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
@@ -27,15 +27,7 @@ export function createCliContext(options: { verbose: boolean; quietByDefault: bo
   const level = options.verbose ? 'debug' : env.LOG_LEVEL ? config.logLevel : options.quietByDefault ? 'warn' : config.logLevel;
   const logger = createLogger({ level, pretty: interactive });
   // Loaded only when a command first writes an audit record (`scan` or `validate` never touch the key).
-  setAuditKeySource(() =>
-    loadAuditKey({
-      auditKey: config.auditKey,
-      auditKeyFile: config.auditKeyFile,
-      envValue: config.masterKey,
-      keyFile: config.masterKeyFile,
-      dataDir: config.dataDir,
-    }),
-  );
+  useConfiguredAuditKey(config);
   return { config, logger, stdout: process.stdout, stderr: process.stderr, env, interactive };
 }
 

@@ -73,6 +73,7 @@ async function stepContext(h: EngineHarness, ticketId: string, destination: Conn
       selector: {},
       destination,
       destinationKind: destination.kind,
+      version: 'test',
       checks: [],
       deliveryMode: 'per-item',
       policy: {

@@ -31,6 +31,7 @@ export function createPipelineResolver(config: ResolverConfig): PipelineResolver
     const releaseTo = pipeline.quarantine ? createConnector(pipeline.quarantine.releaseTo, context) : undefined;
     return {
       name: pipeline.name,
+      version: pipeline.version,
       source,
       selector: pipeline.selector,
       destination,

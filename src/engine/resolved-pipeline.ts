@@ -6,6 +6,8 @@ import type { DeliveryMode } from '../tickets/states.js';
 /** A pipeline ready to run: its connectors built, checks looked up, policy loaded. */
 export interface ResolvedPipeline {
   name: string;
+  /** sha256 of the pipeline file it was built from (what the audit trail records). */
+  version: string;
   source: Connector;
   selector: Selector;
   destination: Connector;
