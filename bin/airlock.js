@@ -25,7 +25,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts') && !/\.test(-support)?\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
+    else if (/\.tsx?$/.test(entry.name) && !/\.test(-support)?\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
   }
   return newest;
 }
@@ -44,7 +44,8 @@ if (process.env.AIRLOCK_FROM_SOURCE !== '1' && compiledIsFresh()) {
   ({ main } = await import(compiled));
 } else {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The repository's tsconfig, wherever the command runs: it sets the JSX runtime of the console's pages.
+  register({ tsconfig: path.join(root, 'tsconfig.json') });
   ({ main } = await import('../src/cli/main.ts'));
 }
 process.exitCode = await main(process.argv.slice(2));

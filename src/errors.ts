@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   check_failed: { status: 500, retryable: false },
   /** The database could not be opened or migrated. */
   store_unavailable: { status: 503, retryable: true },
-  /** The identity provider's signing keys (OIDC JWKS) could not be fetched or read; bearer sign-in waits for it. */
+  /** The identity provider (its signing keys, or its token endpoint during a browser sign-in) did not answer usably; sign-in waits for it. */
   identity_provider_unreachable: { status: 503, retryable: true },
   /** Anything unexpected; the cause is logged, never shown. */
   internal_error: { status: 500, retryable: false },

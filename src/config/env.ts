@@ -2,7 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SIEM_FORMATS, type SiemConfig } from '../audit/siem-config.js';
 import { DEFAULT_ROLES_CLAIM, DEFAULT_USERNAME_CLAIM, jwksUrlSchema, parseRoleMap, type OidcConfig } from '../auth/oidc-config.js';
+import { DEFAULT_OIDC_SCOPES, endpointUrlSchema, scopesSchema, splitScopes, type OidcLoginConfig } from '../auth/oidc-login-config.js';
 import { AirlockError } from '../errors.js';
+import { isSecretRef } from './secret-ref.js';
 import type { InspectionLimits } from '../inspect/inspection-limits.js';
 import {
   DEFAULT_MAIL_FROM,
@@ -92,11 +94,37 @@ const envSchema = z.object({
       }
     })
     .optional(),
+  AIRLOCK_OIDC_AUTHORIZATION_URL: endpointUrlSchema.optional(),
+  AIRLOCK_OIDC_TOKEN_URL: endpointUrlSchema.optional(),
+  AIRLOCK_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  // The value may be the secret itself, so messages here never show it.
+  AIRLOCK_OIDC_CLIENT_SECRET: z
+    .string()
+    .min(1)
+    .refine((value) => !value.startsWith('${') || isSecretRef(value), {
+      error: 'starts like a secret reference but is not one; write ${env:NAME} or ${file:/path/to/secret}',
+    })
+    .optional(),
+  AIRLOCK_OIDC_SCOPES: z.string().min(1).transform(splitScopes).pipe(scopesSchema).optional(),
 });
 
 /** Sign-in with OIDC needs these three together; the other AIRLOCK_OIDC_* variables only refine it. */
 const OIDC_REQUIRED = ['AIRLOCK_OIDC_JWKS_URL', 'AIRLOCK_OIDC_ISSUER', 'AIRLOCK_OIDC_AUDIENCE'] as const;
-const OIDC_VARIABLES = [...OIDC_REQUIRED, 'AIRLOCK_OIDC_ROLES_CLAIM', 'AIRLOCK_OIDC_USERNAME_CLAIM', 'AIRLOCK_OIDC_ROLE_MAP'] as const;
+/** Browser sign-in needs these two on top; the other variables of the list only refine it. */
+const OIDC_LOGIN_REQUIRED = ['AIRLOCK_OIDC_AUTHORIZATION_URL', 'AIRLOCK_OIDC_TOKEN_URL'] as const;
+const OIDC_LOGIN_VARIABLES = [
+  ...OIDC_LOGIN_REQUIRED,
+  'AIRLOCK_OIDC_CLIENT_ID',
+  'AIRLOCK_OIDC_CLIENT_SECRET',
+  'AIRLOCK_OIDC_SCOPES',
+] as const;
+const OIDC_VARIABLES = [
+  ...OIDC_REQUIRED,
+  'AIRLOCK_OIDC_ROLES_CLAIM',
+  'AIRLOCK_OIDC_USERNAME_CLAIM',
+  'AIRLOCK_OIDC_ROLE_MAP',
+  ...OIDC_LOGIN_VARIABLES,
+] as const;
 
 /** The rules across variables. */
 const checkedEnvSchema = envSchema.superRefine(
@@ -114,6 +142,17 @@ const checkedEnvSchema = envSchema.superRefine(
     for (const name of OIDC_REQUIRED) {
       if (e[name] === undefined)
         ctx.addIssue({ code: 'custom', path: [name], message: `must be set when ${given} is (OIDC needs ${OIDC_REQUIRED.join(', ')})` });
+    }
+    // Likewise for browser sign-in: a client id without endpoints would leave the console without a way in.
+    const loginGiven = OIDC_LOGIN_VARIABLES.find((name) => e[name] !== undefined);
+    if (loginGiven === undefined) return;
+    for (const name of OIDC_LOGIN_REQUIRED) {
+      if (e[name] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be set when ${loginGiven} is (browser sign-in needs ${OIDC_LOGIN_REQUIRED.join(', ')})`,
+        });
     }
   },
   // Run even when other variables are invalid, so that every problem is listed at once.
@@ -159,6 +198,11 @@ export interface AirlockConfig {
   readonly host: string;
   /** Sign-in with OIDC bearer tokens (AIRLOCK_OIDC_*); absent means API tokens only. */
   readonly oidc: OidcConfig | undefined;
+  /**
+   * Browser sign-in to the console with the authorization code flow and PKCE (AIRLOCK_OIDC_AUTHORIZATION_URL,
+   * _TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET, _SCOPES); absent means none. Set only together with `oidc`.
+   */
+  readonly oidcLogin: OidcLoginConfig | undefined;
   /** How long an operator has to pick up an escalated ticket. */
   readonly escalationSlaMinutes: number;
   /** Outgoing mail (SMTP_URL, MAIL_FROM, MAIL_MESSAGE_ID_DOMAIN); without SMTP_URL mails stay in the local outbox. */
@@ -213,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: e.PORT,
     host: e.HOST,
     oidc: oidcConfig(e),
+    oidcLogin: oidcLoginConfig(e),
     escalationSlaMinutes: e.AIRLOCK_ESCALATION_SLA_MINUTES,
     mail: mailConfig(e.SMTP_URL, e.MAIL_FROM, e.MAIL_MESSAGE_ID_DOMAIN),
     tokenCacheSeconds: e.AIRLOCK_TOKEN_CACHE_SECONDS,
@@ -231,5 +276,18 @@ function oidcConfig(e: z.output<typeof envSchema>): OidcConfig | undefined {
     rolesClaim: e.AIRLOCK_OIDC_ROLES_CLAIM ?? DEFAULT_ROLES_CLAIM,
     usernameClaim: e.AIRLOCK_OIDC_USERNAME_CLAIM ?? DEFAULT_USERNAME_CLAIM,
     ...(e.AIRLOCK_OIDC_ROLE_MAP === undefined ? {} : { roleMap: Object.freeze(e.AIRLOCK_OIDC_ROLE_MAP) }),
+  });
+}
+
+function oidcLoginConfig(e: z.output<typeof envSchema>): OidcLoginConfig | undefined {
+  // The refinement guarantees both endpoints and the audience whenever either endpoint is set.
+  if (e.AIRLOCK_OIDC_AUTHORIZATION_URL === undefined || e.AIRLOCK_OIDC_TOKEN_URL === undefined || e.AIRLOCK_OIDC_AUDIENCE === undefined)
+    return undefined;
+  return Object.freeze({
+    authorizationUrl: e.AIRLOCK_OIDC_AUTHORIZATION_URL,
+    tokenUrl: e.AIRLOCK_OIDC_TOKEN_URL,
+    clientId: e.AIRLOCK_OIDC_CLIENT_ID ?? e.AIRLOCK_OIDC_AUDIENCE,
+    ...(e.AIRLOCK_OIDC_CLIENT_SECRET === undefined ? {} : { clientSecret: e.AIRLOCK_OIDC_CLIENT_SECRET }),
+    scopes: Object.freeze(e.AIRLOCK_OIDC_SCOPES ?? [...DEFAULT_OIDC_SCOPES]),
   });
 }

@@ -52,6 +52,8 @@ export interface TicketsTable {
   review_settings: ColumnType<ReviewSettings | null, string | null | undefined, string | null>;
   /** `request`: someone asked for it; `schedule`: the pipeline's schedule came due. */
   trigger: ColumnType<TicketTrigger, TicketTrigger | undefined, never>;
+  /** The failed ticket this one retries (set when an operator presses "Retry"). */
+  retry_of: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export type TicketTrigger = 'request' | 'schedule';
@@ -248,7 +250,23 @@ export interface Database {
   audit_log: AuditLogTable;
   audit_sinks: AuditSinksTable;
   quarantined_items: QuarantinedItemsTable;
+  web_sessions: WebSessionsTable;
 }
+
+/** A web console sign-in (see 0010_console.sql); the cookie holds a value whose sha256 is `id_hash`. */
+export interface WebSessionsTable {
+  id: string;
+  id_hash: string;
+  user_name: string;
+  via: 'token' | 'oidc';
+  roles: ColumnType<Role[] | null, string | null, never>;
+  csrf: string;
+  created_at: Generated<Date>;
+  idle_until: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+export type WebSessionRow = Selectable<WebSessionsTable>;
 
 /** One record of the hash-chained audit trail (append-only; see 0008_audit.sql). */
 export interface AuditLogTable {

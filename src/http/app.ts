@@ -24,6 +24,9 @@ import { registerTicketRoutes } from './routes/ticket-routes.js';
 import { Me } from './api-schemas.js';
 import { QuarantineError } from '../quarantine/quarantine-errors.js';
 import type { ReleaseContext } from '../quarantine/release.js';
+import type { OidcLogin } from '../auth/oidc-login.js';
+import { createConsole } from './console/console-app.js';
+import { CONSOLE_PAGES } from './console/console-pages.js';
 
 export interface AppDeps {
   db: Db;
@@ -55,6 +58,8 @@ export interface AppDeps {
    * the pipeline's `quarantine.releaseTo`). Absent: the quarantine can be listed, but releases answer 404.
    */
   quarantine?: ReleaseContext | undefined;
+  /** The web console's own settings (it is always served, under /ui). */
+  console?: { auditKey?: Buffer | undefined; oidcLogin?: OidcLogin | undefined; now?: () => Date } | undefined;
 }
 
 /** Request bodies above this are refused before they are parsed. */
@@ -81,9 +86,23 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use(
     '*',
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+      // Nothing inline, nothing from elsewhere: console and link pages load one stylesheet and one script of ours.
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
     }),
   );
+  // Swagger UI (the /docs reference) sets styles inline; only its pages allow that.
+  app.use('/docs', relaxStylesForDocs);
+  app.use('/docs/*', relaxStylesForDocs);
   app.use('*', async (c, next) => {
     // Request lines are debug-level; building them for nothing costs a busy server measurably.
     if (!deps.logger.isLevelEnabled('debug')) return next();
@@ -153,6 +172,25 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   }
   registerSystemRoutes(app, deps);
   registerDocs(app, deps.version);
+  const ui = createConsole(
+    {
+      db: deps.db,
+      logger: deps.logger,
+      pipelinesDir: deps.pipelinesDir,
+      enqueue,
+      purge: deps.purge,
+      escalationSlaMinutes: deps.escalationSlaMinutes ?? 240,
+      communication: deps.communication,
+      onApprovalSettled: deps.metrics?.observeApproval?.bind(deps.metrics),
+      limiter,
+      auditKey: deps.console?.auditKey,
+      oidcLogin: deps.console?.oidcLogin,
+      now: deps.console?.now ?? (() => new Date()),
+    },
+    CONSOLE_PAGES,
+  );
+  app.route('/ui', ui as unknown as OpenAPIHono<AppEnv>);
+  app.get('/', (c) => c.redirect('/ui', 303));
 
   app.notFound((c) => problem(c, new AirlockError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((error, c) => {
@@ -217,6 +255,12 @@ function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
     if (!deps.metrics) throw new AirlockError('not_found', 'Metrics are not enabled in this process.');
     return c.body(await deps.metrics.render(), 200, { 'content-type': deps.metrics.contentType });
   });
+}
+
+async function relaxStylesForDocs(c: Context, next: () => Promise<void>): Promise<void> {
+  await next();
+  const policy = c.res.headers.get('content-security-policy');
+  if (policy) c.res.headers.set('content-security-policy', policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
 }
 
 function requireRole(c: Context<AppEnv>, roles: readonly Role[]): void {

@@ -77,7 +77,7 @@ function presented(header: string | undefined): string {
 }
 
 /** The peer address of the connection (not a header a client could set). */
-function clientAddress(c: Context): string {
+export function clientAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

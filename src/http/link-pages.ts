@@ -3,10 +3,11 @@ import type { LinkDecided, LinkEscalated, LinkRefused, LinkRefusalReason, LinkUs
 import { MAX_LINK_COMMENT_LENGTH } from '../approvals/action-links.js';
 import type { ActionPurpose } from '../db/schema.js';
 import { formatTicketNumber } from '../tickets/states.js';
+import { ASSET_PATHS } from './console/assets/asset-paths.js';
 
 /**
  * The pages people reach from an e-mailed action link. Every value is escaped by `html`; nothing is loaded
- * from elsewhere and there is no script, so the content security policy stays `'self'`. The token appears
+ * from elsewhere and there is no script and no inline style (the console's stylesheet), so the content security policy stays `'self'`. The token appears
  * only in the form's action, the page's own address.
  */
 export type Page = ReturnType<typeof html>;
@@ -47,7 +48,7 @@ export function confirmationPage(view: LinkUsable & { csrf: string; action: stri
           </div>`;
   return layout(
     ask.title,
-    html`<dl>
+    html`<dl class="facts">
         <dt>Ticket</dt>
         <dd>${formatTicketNumber(ticket.number)}</dd>
         <dt>Pipeline</dt>
@@ -119,58 +120,10 @@ function layout(title: string, body: Page | string): Page {
         <meta name="robots" content="noindex, nofollow" />
         <meta name="referrer" content="no-referrer" />
         <title>${title} · Airlock</title>
-        <style>
-          body {
-            font:
-              16px/1.5 system-ui,
-              sans-serif;
-            max-width: 36rem;
-            margin: 2rem auto;
-            padding: 0 1rem;
-            color: #1b1b1b;
-          }
-          dl {
-            display: grid;
-            grid-template-columns: max-content 1fr;
-            gap: 0.25rem 1rem;
-          }
-          dt {
-            color: #555;
-          }
-          dd {
-            margin: 0;
-            overflow-wrap: anywhere;
-          }
-          .note {
-            color: #555;
-            font-size: 0.9rem;
-          }
-          label,
-          textarea {
-            display: block;
-            width: 100%;
-            box-sizing: border-box;
-          }
-          textarea {
-            margin: 0.25rem 0 1rem;
-          }
-          .buttons {
-            display: flex;
-            gap: 1rem;
-          }
-          button {
-            font-size: 1rem;
-            padding: 0.5rem 1.25rem;
-          }
-          .stop {
-            background: #fff;
-            border: 1px solid #a00;
-            color: #a00;
-          }
-        </style>
+        <link rel="stylesheet" href="${ASSET_PATHS.css}" />
       </head>
       <body>
-        <main>
+        <main class="narrow">
           <h1>${title}</h1>
           ${body}
         </main>

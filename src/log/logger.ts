@@ -24,6 +24,9 @@ const REDACT_PATHS = [
   'smtpUrl',
   '*.smtpUrl',
   '*.*.smtpUrl',
+  // The OIDC client secret (config.oidcLogin.clientSecret), should a config ever be logged.
+  'clientSecret',
+  '*.clientSecret',
   'req.headers.authorization',
   'req.headers.cookie',
 ];

@@ -14,6 +14,8 @@ export interface TicketSubmission {
   selection?: { include: string[] } | undefined;
   /** A request (the default) or the pipeline's schedule. */
   trigger?: TicketTrigger;
+  /** The failed ticket this one retries. */
+  retryOf?: string | undefined;
 }
 
 export interface SubmitDeps {
@@ -58,6 +60,7 @@ export async function submitTicket(
       review: pipeline.review,
       resolutionDueAt: new Date((deps.communication?.clock.now() ?? new Date()).getTime() + pipeline.sla.resolutionHours * 3_600_000),
       ...(submission.selection ? { selection: submission.selection } : {}),
+      ...(submission.retryOf ? { retryOf: submission.retryOf } : {}),
       ...(submission.trigger ? { trigger: submission.trigger } : {}),
     },
     {

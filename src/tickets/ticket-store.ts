@@ -26,6 +26,8 @@ export interface NewTicket {
   resolutionDueAt?: Date;
   /** A request (the default) or the pipeline's schedule. */
   trigger?: TicketTrigger;
+  /** The failed ticket this one retries. */
+  retryOf?: string;
 }
 
 export interface TransitionOptions {
@@ -65,6 +67,7 @@ export async function createTicket(
         review_settings: ticket.review ? JSON.stringify(ticket.review) : null,
         resolution_due_at: ticket.resolutionDueAt ?? null,
         trigger: ticket.trigger ?? 'request',
+        retry_of: ticket.retryOf ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

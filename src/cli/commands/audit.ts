@@ -1,3 +1,4 @@
+import { parseAuditDate } from '../../audit/audit-date.js';
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -136,15 +137,8 @@ export async function auditCheckpointCommand(ctx: CliContext): Promise<number> {
  * offset it is UTC). Anything else, including `2024-02-30`, is a usage error naming the option.
  */
 export function parseDateOption(option: string, value: string): Date {
-  const text = value.trim();
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(text);
-  const wrong = new UsageError(`${option} must be an ISO 8601 date such as 2024-05-01 or 2024-05-01T12:00:00Z; got "${value}".`);
-  if (!m) throw wrong;
-  const [, y, mo, d, offset] = m;
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) throw wrong;
-  const at = new Date(text.length === 10 || offset ? text : `${text}Z`);
-  if (Number.isNaN(at.getTime())) throw wrong;
+  const at = parseAuditDate(value);
+  if (!at) throw new UsageError(`${option} must be an ISO 8601 date such as 2024-05-01 or 2024-05-01T12:00:00Z; got "${value}".`);
   return at;
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import { createMailTransport } from '../../notify/mail-sender.js';
 import { OutboxWorker } from '../../notify/outbox-worker.js';
 import type { Runtime } from '../../runtime.js';
+import { pruneSessions } from '../../auth/web-sessions.js';
 import { sweepOrphanedStaging } from '../../engine/sweep-staging.js';
 import { sealAudit } from '../../audit/audit-log.js';
 import { purgeExpiredQuarantine } from '../../quarantine/expire.js';
@@ -37,6 +38,8 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
   const stopQuarantine = every(3_600_000, logger, 'quarantine expiry', () => purgeExpiredQuarantine(runtime.store.db, runtime.staging), {
     now: true,
   });
+  // Console sessions that ended or expired a day ago are deleted (the audit log keeps their start and end).
+  const stopSessionPrune = every(3_600_000, logger, 'session prune', () => pruneSessions(runtime.store.db), { now: true });
   // Records written in ticket transactions join the hash chain here, every second, one process at a time.
   const stopSealer = every(1_000, logger, 'audit seal', () => sealAudit(runtime.store.db, { wait: false }));
   // The audit chain's head, checkpointed daily (in the log, in the checkpoint file, and so to the SIEM).
@@ -55,6 +58,7 @@ export async function startBackgroundWork(runtime: Runtime, logger: Logger): Pro
     await stopCheckpoints();
     await stopSealer();
     await stopQuarantine();
+    await stopSessionPrune();
     await stopSweeper();
     await stopReviewClock();
     await outbox.stop();

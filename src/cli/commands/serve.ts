@@ -1,6 +1,10 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { AirlockError } from '../../errors.js';
+import { hkdfSync } from 'node:crypto';
+import { auditKey } from '../../audit/audit-key.js';
+import { createOidcLogin, type OidcLogin } from '../../auth/oidc-login.js';
 import { createOidcVerifier } from '../../auth/oidc.js';
+import { resolveSecret } from '../../config/secret-ref.js';
 import { createApp } from '../../http/app.js';
 import { AirlockMetrics, setMetrics } from '../../metrics/airlock-metrics.js';
 import { CONTENT_TYPE } from '../../metrics/registry.js';
@@ -24,6 +28,7 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
     const metrics = new AirlockMetrics({ db: runtime.store.db, ...(queue ? { queueDepth: () => queue.depth() } : {}) });
     setMetrics(metrics);
     const oidc = ctx.config.oidc ? createOidcVerifier(ctx.config.oidc) : undefined;
+    const oidcLogin = browserSignIn(ctx, runtime.linkSecret);
     const app = createApp({
       db: runtime.store.db,
       logger: ctx.logger,
@@ -46,6 +51,7 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
       communication: runtime.communication,
       linkSecret: runtime.linkSecret,
       quarantine: { staging: runtime.staging, resolvePipeline: runtime.resolvePipeline },
+      console: { auditKey: await auditKey(), oidcLogin },
     });
     server = await listen(app.fetch, options);
     stopBackground = await startBackgroundWork(runtime, ctx.logger);
@@ -59,6 +65,25 @@ export async function serveCommand(ctx: CliContext, options: { port: number; hos
     if (stopBackground) await stopBackground();
     else await runtime.close();
   }
+}
+
+/**
+ * The console's "Sign in with your identity provider" (authorization code + PKCE), when AIRLOCK_OIDC_AUTHORIZATION_URL
+ * and AIRLOCK_OIDC_TOKEN_URL are set. The ID token's audience is the client id, which may differ from the
+ * audience API bearer tokens carry, so it gets its own verifier. The login state is sealed with a key of its own.
+ */
+function browserSignIn(ctx: CliContext, linkSecret: Buffer): OidcLogin | undefined {
+  const login = ctx.config.oidcLogin;
+  const base = ctx.config.oidc;
+  if (!login || !base) return undefined;
+  const verifier = createOidcVerifier({ ...base, audience: login.clientId });
+  return createOidcLogin({
+    config: login,
+    verifier,
+    redirectUri: new URL('/ui/login/oidc/callback', ctx.config.publicUrl).toString(),
+    key: Buffer.from(hkdfSync('sha256', linkSecret, Buffer.alloc(0), 'airlock oidc login state', 32)),
+    resolveSecret: (ref) => resolveSecret(ref, { env: ctx.env, baseDir: process.cwd() }),
+  });
 }
 
 function listen(fetch: Parameters<typeof serve>[0]['fetch'], options: { port: number; host: string }): Promise<ServerType> {

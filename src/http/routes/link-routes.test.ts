@@ -140,7 +140,9 @@ describe('opening a link', () => {
       expect(page.text).toContain(`<form method="post" action="/a/${made.token}">`);
       expect(page.text).toContain(`<input type="hidden" name="csrf" value="${csrfFor(made.id, SECRET)}" />`);
       for (const button of buttons) expect(page.text).toContain(button);
-      expect(page.text).not.toMatch(/<script|\bsrc=|\bhref=/i);
+      // Nothing loaded or linked but the console's own stylesheet: no script, no image, no link to follow.
+      expect(page.text).not.toMatch(/<script|\bsrc=|<style|\bstyle=/i);
+      expect([...page.text.matchAll(/\bhref="([^"]*)"/gi)].map((m) => m[1])).toEqual(['/ui/assets/console.css']);
       const opened = (await linkRow(made.id)).opened_at;
       expect(opened).toBeInstanceOf(Date);
       expect((await open(made.token)).status).toBe(200);

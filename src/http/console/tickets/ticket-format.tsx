@@ -1,0 +1,72 @@
+import { formatBytes } from '../../../cli/progress-bar.js';
+import { TERMINAL_STATES, type TicketState } from '../../../tickets/states.js';
+
+export { formatBytes };
+
+/** `2026-03-01 14:05 UTC`: the console shows times in UTC, to the minute. */
+export function formatUtc(iso: string | Date): string {
+  const date = typeof iso === 'string' ? new Date(iso) : iso;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A point in time, readable and machine-readable. */
+export function Time(props: { at: string | Date | null | undefined; empty?: string }) {
+  if (props.at === null || props.at === undefined) return <span class="muted">{props.empty ?? '—'}</span>;
+  const date = typeof props.at === 'string' ? new Date(props.at) : props.at;
+  return <time datetime={date.toISOString()}>{formatUtc(date)}</time>;
+}
+
+/** A ticket's state as a text badge; the colour only repeats what the text says. */
+export function StateBadge(props: { state: TicketState; live?: boolean }) {
+  return (
+    <span class={`badge state-${props.state}`} data-ticket-state={props.state} data-live-state={props.live ? '' : undefined}>
+      {props.state}
+    </span>
+  );
+}
+
+export function isTerminal(state: TicketState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** The engine's latest progress record (see `ProgressTracker`): counts only, never names. */
+export interface ProgressCounts {
+  phase: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** The ticket's `progress` column read defensively: it is JSON written by the engine, absent before it starts. */
+export function progressOf(raw: Record<string, unknown> | null): ProgressCounts | null {
+  if (!raw) return null;
+  const count = (key: string) => (typeof raw[key] === 'number' && Number.isFinite(raw[key]) ? Math.max(0, raw[key]) : 0);
+  return {
+    phase: typeof raw.phase === 'string' ? raw.phase : 'working',
+    filesDone: count('filesDone'),
+    filesTotal: count('filesTotal'),
+    bytesDone: count('bytesDone'),
+    bytesTotal: count('bytesTotal'),
+  };
+}
+
+/** `value`/`max` for a `<progress>`: bytes when the phase has any, files otherwise (the CLI's bar does the same). */
+export function progressRatio(p: ProgressCounts): { value: number; max: number } {
+  if (p.bytesTotal > 0) return { value: Math.min(p.bytesDone, p.bytesTotal), max: p.bytesTotal };
+  if (p.filesTotal > 0) return { value: Math.min(p.filesDone, p.filesTotal), max: p.filesTotal };
+  return { value: 1, max: 1 };
+}
+
+/** `deliver: 3/5 files, 1.2 MiB/4.0 MiB`. */
+export function progressText(p: ProgressCounts | null): string {
+  if (!p) return 'not started';
+  const bytes = p.bytesTotal > 0 ? `, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` : '';
+  return `${p.phase}: ${p.filesDone}/${p.filesTotal} files${bytes}`;
+}
+
+/** At most `max` characters (whole code points), with an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
