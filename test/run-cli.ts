@@ -2,6 +2,7 @@
 // throw-away copy of the example pipelines, policies and inbox, so the CLI tests see exactly what an
 // operator sees: exit code, stdout and stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,4 +144,17 @@ export async function makeWorkspace(): Promise<Workspace> {
       }
     },
   };
+}
+
+/** A port nobody listens on right now (the OS picks it; the gap until serve binds it is tiny). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('could not get a free port');
+  return address.port;
 }

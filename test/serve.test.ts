@@ -2,24 +2,11 @@
 // stopped with SIGTERM the way a container runtime or systemd stops it.
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, makeWorkspace, runCli, startCli, type CliProcess, type Workspace } from './run-cli.js';
+import { describeResult, freePort, makeWorkspace, runCli, startCli, type CliProcess, type Workspace } from './run-cli.js';
 import { backendName } from './test-store.js';
 
 const STARTUP_LIMIT_MS = 45_000;
 const SHUTDOWN_LIMIT_MS = 30_000;
-
-/** A port nobody listens on right now (the OS picks it; the gap until serve binds it is tiny). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('could not get a free port');
-  return address.port;
-}
 
 function output(serve: CliProcess): string {
   return `--- stdout ---\n${serve.stdout()}\n--- stderr ---\n${serve.stderr()}`;

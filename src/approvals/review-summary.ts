@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { TicketRow } from '../db/schema.js';
 import type { BlindReview } from '../notify/templates.js';
+import { nameScrubber } from '../tickets/name-hash.js';
 
 /** At most this many masked excerpts per detector go into a mail. */
 const EXCERPTS_PER_DETECTOR = 3;
@@ -30,6 +31,7 @@ export async function blindSummary(
       .where('ticket_id', '=', ticket.id)
       .executeTakeFirst(),
   ]);
+  const scrub = nameScrubber(items.map((i) => i.source_path));
   const byDetector = new Map<string, { label: string; values: Set<string>; count: number; excerpts: string[] }>();
   for (const f of findings) {
     const label = `${f.detector} (${f.check})`;
@@ -51,6 +53,7 @@ export async function blindSummary(
     destination: options.destination,
     policy: decision ? `${decision.policy}@${decision.policy_version.slice(0, 12)}` : ticket.policy,
     rule: decision?.rule ?? 'unknown',
-    reasons: decision?.reasons ?? [],
+    // A reason may quote an item's path (a check's message); hidden names stay hidden there too.
+    reasons: (decision?.reasons ?? []).map((reason) => (ticket.redact_names ? (scrub(reason) ?? '') : reason)),
   };
 }

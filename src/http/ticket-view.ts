@@ -1,6 +1,6 @@
 import { loadApprovals, summarizeApprovals } from '../approvals/approval-store.js';
 import { manifestOf } from '../tickets/manifest.js';
-import { nameHash } from '../tickets/name-hash.js';
+import { nameHash, nameScrubber as scrubber } from '../tickets/name-hash.js';
 
 export { nameHash };
 import type { Db } from '../db/database.js';
@@ -85,15 +85,4 @@ function redactNames<T extends View>(view: T): T {
     decision: view.decision && { ...view.decision, reasons: view.decision.reasons.map((r) => scrub(r) ?? '') },
     events: view.events.map((e) => ({ ...e, reason: scrub(e.reason) })),
   };
-}
-
-/**
- * Replaces each of `names` in a text by its hash, in one pass (longest name first), so that a name inside
- * another name, or inside a hash already written, is never half-replaced.
- */
-function scrubber(names: readonly string[]): (text: string | null) => string | null {
-  const ordered = [...new Set(names)].filter((n) => n !== '').sort((a, b) => b.length - a.length);
-  if (ordered.length === 0) return (text) => text;
-  const pattern = new RegExp(ordered.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return (text) => (text === null ? null : text.replace(pattern, (name) => nameHash(name)));
 }

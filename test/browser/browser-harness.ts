@@ -3,12 +3,11 @@
 // headless Debian Chromium driven by playwright-core, one browser context per person so cookies stay apart.
 import { existsSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { TERMINAL_STATES, type TicketState } from '../../src/tickets/states.js';
-import { describeResult, makeWorkspace, REPO_ROOT, startCli, type CliProcess, type Workspace } from '../run-cli.js';
+import { describeResult, freePort, makeWorkspace, REPO_ROOT, startCli, type CliProcess, type Workspace } from '../run-cli.js';
 
 /** Debian's package (`apt-get install chromium`; .ci/run installs it). Playwright's own downloads do not work here. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -318,19 +317,6 @@ async function addUser(workspace: Workspace, name: string, roles: string): Promi
   const token = created.stdout.trim();
   if (created.code !== 0 || !/^\S+$/.test(token)) throw new Error(`airlock tokens create ${name} failed.\n${describeResult(created)}`);
   return token;
-}
-
-/** A port nobody listens on right now (the OS picks it; the gap until serve binds it is tiny). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('could not get a free port');
-  return address.port;
 }
 
 /** Polls /healthz until it answers 200; fails early if the server exits, and after the startup limit. */

@@ -3,7 +3,7 @@ import { requireRole } from './console-auth.js';
 import { InboxTicket } from './approvals/inbox-entry.js';
 import { loadInbox, loadRecentDecisions, type RecentDecision } from './approvals/inbox-data.js';
 import { StateBadge, ticketHref } from './operations/ticket-bits.js';
-import { UtcTime } from './operations/time-text.js';
+import { UtcTime } from './utc-time.js';
 import { page } from './respond.js';
 
 /** What `?done=` may say after a decision made from here (the ticket page's handler may send people back). */

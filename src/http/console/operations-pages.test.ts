@@ -232,7 +232,9 @@ describe('failed tickets and Retry', () => {
     expect(audit).toEqual([{ actor: 'olga' }]);
 
     // The operator who retried it handles it, so its page opens for them.
-    expect((await olga.get(retried.location!)).status).toBe(200);
+    const shown = await olga.get(retried.location!);
+    expect(shown.status).toBe(200);
+    expect(textOf(shown.html)).toContain('This ticket retries a failed one');
     const page = textOf((await olga.get('/ui/operations')).html);
     expect(page).toContain(`Retried as ${formatTicketNumber(retry.number)}`);
   });

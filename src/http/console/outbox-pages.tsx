@@ -1,5 +1,5 @@
 import { AirlockError } from '../../errors.js';
-import { UtcTime } from './audit/utc-time.js';
+import { UtcTime } from './utc-time.js';
 import type { ConsolePages } from './console-app.js';
 import { MailBody, splitActionLinks } from './outbox/mail-body.js';
 import { findVisibleMail, isRecipient, listVisibleMails, mailCursor, mailReaderFor } from './outbox/mail-query.js';

@@ -186,6 +186,10 @@ function noticeFor(done: string | undefined, view: TicketViewModel, caller: stri
       const due = view.slaDueAt ? ` and should answer you by ${formatUtc(view.slaDueAt)}` : '';
       return `A human is on it: ${operator} now handles this ticket${due}.`;
     }
+    case 'retried':
+      return 'This ticket retries a failed one; Airlock processes it like a new request, and this page follows its progress.';
+    case 'started':
+      return 'The pipeline run has started; this page follows its progress.';
     default:
       return undefined;
   }

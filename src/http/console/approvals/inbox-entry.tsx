@@ -1,6 +1,7 @@
 import type { ApprovalStatus } from '../../../approvals/approval-store.js';
 import { PostForm } from '../layout.js';
-import { durationWords, UtcTime } from '../operations/time-text.js';
+import { durationWords } from '../operations/time-text.js';
+import { UtcTime } from '../utc-time.js';
 import { ticketHref } from '../operations/ticket-bits.js';
 import { BlindReviewView } from './blind-review-view.js';
 import type { InboxEntry } from './inbox-data.js';

@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../../audit/audit-log.js';
 import type { AuditRow } from './audit-query.js';
-import { UtcTime } from './utc-time.js';
+import { UtcTime } from '../utc-time.js';
 
 /** Longest detail value shown; the export has every value in full. */
 const MAX_VALUE_CHARS = 300;

@@ -1,6 +1,6 @@
 import type { ChainStatus } from './chain-check.js';
 import { AUTO_VERIFY_MAX_RECORDS } from './chain-check.js';
-import { UtcTime } from './utc-time.js';
+import { UtcTime } from '../utc-time.js';
 
 /**
  * The chain's state, first on the audit page: intact (with how far), broken (an alert naming the first

@@ -2,7 +2,7 @@ import type { Db } from '../../../db/database.js';
 import { formatTicketNumber } from '../../../tickets/states.js';
 import { ticketSummaries } from '../../ticket-view.js';
 import { PostForm } from '../layout.js';
-import { UtcTime } from './time-text.js';
+import { UtcTime } from '../utc-time.js';
 import { TicketCell, ticketHref, visibleAmong } from './ticket-bits.js';
 import type { Caller } from '../../../tickets/ticket-access.js';
 

@@ -6,7 +6,7 @@ import { loadPipelines } from '../../../pipelines/pipeline-loader.js';
 import type { PipelineTrigger } from '../../../pipelines/pipeline-schema.js';
 import { formatTicketNumber, type TicketState } from '../../../tickets/states.js';
 import { PostForm } from '../layout.js';
-import { UtcTime } from './time-text.js';
+import { UtcTime } from '../utc-time.js';
 import { StateBadge, ticketHref } from './ticket-bits.js';
 
 /** How many scheduled runs and tickets each pipeline shows. */

@@ -1,4 +1,5 @@
-import { durationWords, formatUtc } from './time-text.js';
+import { formatUtc } from '../utc-time.js';
+import { durationWords } from './time-text.js';
 
 /** A ticket's response SLA has passed: the sweep marked it, or its due time is behind `now`. */
 export function isBreached(ticket: { sla_due_at: Date | null; sla_breached_at: Date | null }, now: Date): boolean {

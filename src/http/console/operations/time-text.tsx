@@ -1,13 +1,3 @@
-/** `2025-03-01 14:05 UTC`: how the console writes a moment, the same for every reader whatever their zone. */
-export function formatUtc(at: Date): string {
-  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** A moment as `<time>`, machine-readable in `datetime` and written in UTC for people. */
-export function UtcTime(props: { at: Date }) {
-  return <time datetime={props.at.toISOString()}>{formatUtc(props.at)}</time>;
-}
-
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;

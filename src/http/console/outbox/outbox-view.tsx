@@ -1,5 +1,5 @@
 import type { MailState } from '../../../db/schema.js';
-import { UtcTime } from '../audit/utc-time.js';
+import { UtcTime } from '../utc-time.js';
 import type { MailSummary } from './mail-query.js';
 
 /** Each delivery state in words (the colour only repeats them). */

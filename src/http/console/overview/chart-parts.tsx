@@ -72,6 +72,7 @@ export function ChartPanel(props: ChartText & { height: number; isEmpty: boolean
   const height = isEmpty ? Math.min(props.height, EMPTY_HEIGHT) : props.height;
   return (
     <div class="chart">
+      <h2 class="chart-title">{props.title}</h2>
       <figure class="chart-figure">
         <svg
           class="chart-svg"

@@ -3,18 +3,7 @@ import { TERMINAL_STATES, type TicketState } from '../../../tickets/states.js';
 
 export { formatBytes };
 
-/** `2026-03-01 14:05 UTC`: the console shows times in UTC, to the minute. */
-export function formatUtc(iso: string | Date): string {
-  const date = typeof iso === 'string' ? new Date(iso) : iso;
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** A point in time, readable and machine-readable. */
-export function Time(props: { at: string | Date | null | undefined; empty?: string }) {
-  if (props.at === null || props.at === undefined) return <span class="muted">{props.empty ?? '—'}</span>;
-  const date = typeof props.at === 'string' ? new Date(props.at) : props.at;
-  return <time datetime={date.toISOString()}>{formatUtc(date)}</time>;
-}
+export { formatUtc, UtcTime as Time } from '../utc-time.js';
 
 /** A ticket's state as a text badge; the colour only repeats what the text says. */
 export function StateBadge(props: { state: TicketState; live?: boolean }) {
