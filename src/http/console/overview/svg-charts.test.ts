@@ -152,7 +152,9 @@ describe('svg charts', () => {
     ] as const) {
       expect(markup).not.toMatch(/\sstyle=/i);
       expect(markup).not.toMatch(/<script|<style|javascript:|\son[a-z]+=/i);
-      expect(markup).toMatch(new RegExp(`^<div class="chart"><h2 class="chart-title">Title of ${id}</h2><figure class="chart-figure"><svg `));
+      expect(markup).toMatch(
+        new RegExp(`^<div class="chart"><h2 class="chart-title">Title of ${id}</h2><figure class="chart-figure"><svg `),
+      );
       expect(markup).toMatch(new RegExp(`<svg [^>]*viewBox="0 0 ${VIEW_WIDTH} \\d+"[^>]* width="100%"[^>]* role="img" aria-labelledby=`));
       expect(markup).toContain(`aria-labelledby="${id}-title ${id}-desc"`);
       expect(markup).toContain(`<title id="${id}-title">Title of ${id}</title>`);
