@@ -26,6 +26,7 @@ const EXPECTED_TABLES = [
   'ticket_participants',
   'tickets',
   'users',
+  'web_sessions',
 ];
 
 async function tablesOf(store: Store): Promise<string[]> {
