@@ -185,6 +185,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       limiter,
       auditKey: deps.console?.auditKey,
       oidcLogin: deps.console?.oidcLogin,
+      quarantine: deps.quarantine,
       now: deps.console?.now ?? (() => new Date()),
     },
     CONSOLE_PAGES,

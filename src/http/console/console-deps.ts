@@ -2,6 +2,7 @@ import type { CommunicationContext } from '../../approvals/review-task.js';
 import type { OidcLogin } from '../../auth/oidc-login.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
+import type { ReleaseContext } from '../../quarantine/release.js';
 import type { FailedAuthLimiter } from '../failed-auth-limiter.js';
 
 /** What the console's pages need from the rest of Airlock: the same core the API uses, nothing more. */
@@ -23,6 +24,8 @@ export interface ConsoleDeps {
   auditKey?: Buffer | undefined;
   /** Browser sign-in with the identity provider; absent: API-token sign-in only. */
   oidcLogin?: OidcLogin | undefined;
+  /** Staging and the pipeline resolver, for releasing quarantined items; absent: the quarantine is listed, releases refused. */
+  quarantine?: ReleaseContext | undefined;
   /** The clock; tests move it. */
   now: () => Date;
 }
