@@ -105,6 +105,19 @@ describe('sessions', () => {
     expect((await browser.get('/ui/account')).status).toBe(303);
   });
 
+  it('ends the session a browser held when it signs in again', async () => {
+    const browser = await signIn(api, 'alice', aliceToken);
+    const first = browser.cookies.get('__Host-airlock_session')!;
+    browser.csrf = csrfIn((await browser.get('/ui/login')).html);
+    expect((await browser.post('/ui/login', { token: aliceToken })).status).toBe(303);
+    const second = browser.cookies.get('__Host-airlock_session')!;
+    expect(second).not.toBe(first);
+    const stale = consoleBrowser(api);
+    stale.cookies.set('__Host-airlock_session', first);
+    expect((await stale.get('/ui/account')).status).toBe(303);
+    expect((await browser.get('/ui/account')).status).toBe(200);
+  });
+
   it('ends a session that was idle too long', async () => {
     const browser = await signIn(api, 'alice', aliceToken);
     await api.db

@@ -4,12 +4,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { recordAudit } from '../../audit/audit-log.js';
 import { DEFAULT_NEXT_PATH, safeNextPath } from '../../auth/oidc-login.js';
 import { authenticateToken } from '../../auth/token-store.js';
-import { endSession, startSession } from '../../auth/web-sessions.js';
+import { endSession, resolveSession, startSession } from '../../auth/web-sessions.js';
 import { AirlockError } from '../../errors.js';
 import { clientAddress } from '../authenticate.js';
 import type { ConsoleDeps } from './console-deps.js';
 import type { ConsoleApp } from './console-env.js';
-import { clearSessionCookie, requireCsrf, requireSession, sameOrigin, setSessionCookie } from './console-auth.js';
+import { clearSessionCookie, requireCsrf, requireSession, sameOrigin, sessionCookieOf, setSessionCookie } from './console-auth.js';
 import { page, readForm, seeOther } from './respond.js';
 
 /** Double-submit token of the sign-in form (there is no session yet to hold one). */
@@ -47,6 +47,7 @@ export function registerLoginRoutes(ui: ConsoleApp, deps: ConsoleDeps): void {
         error: 'That API token is not valid (unknown, expired, revoked, or its user is disabled).',
       });
     }
+    await endPreviousSession(c, deps);
     const started = await startSession(deps.db, { name: found.user.name, via: 'token' }, deps.now());
     setSessionCookie(c, started.cookie);
     deleteCookie(c, LOGIN_COOKIE, { prefix: 'host', secure: true, path: '/' });
@@ -66,6 +67,7 @@ export function registerLoginRoutes(ui: ConsoleApp, deps: ConsoleDeps): void {
     deleteCookie(c, OIDC_COOKIE, { prefix: 'host', secure: true, path: '/' });
     try {
       const { identity, next } = await deps.oidcLogin.finish(c.req.query(), saved);
+      await endPreviousSession(c, deps);
       const started = await startSession(deps.db, { name: identity.name, via: 'oidc', roles: identity.roles }, deps.now());
       setSessionCookie(c, started.cookie);
       deleteCookie(c, LOGIN_COOKIE, { prefix: 'host', secure: true, path: '/' });
@@ -83,6 +85,12 @@ export function registerLoginRoutes(ui: ConsoleApp, deps: ConsoleDeps): void {
     clearSessionCookie(c);
     return seeOther(c, '/ui/login?signed_out=1');
   });
+}
+
+/** Signing in again (as someone else, say) ends the session this browser held: one browser, one session. */
+async function endPreviousSession(c: Context, deps: ConsoleDeps): Promise<void> {
+  const previous = await resolveSession(deps.db, sessionCookieOf(c), deps.now());
+  if (previous) await endSession(deps.db, previous, deps.now());
 }
 
 function loginPage(c: Context, deps: ConsoleDeps, options: { status?: 401 | 403 | 429 | 503; error?: string } = {}) {
