@@ -299,8 +299,8 @@ describe('what the ticket page shows', () => {
       state: 'delivering',
       progress: { ...progress, value: 1000, max: 2001, text: 'deliver: 1/2 files, 1000 B/2.0 KiB' },
       items: [
-        { seq: 1, state: 'delivered', size: 1000 },
-        { seq: 2, state: 'inspected', size: 1001 },
+        { seq: 1, state: 'delivered', size: 1000, step: { value: 3, max: 3, label: 'delivered (3 of 3 steps)' } },
+        { seq: 2, state: 'inspected', size: 1001, step: { value: 2, max: 3, label: 'inspected (2 of 3 steps)' } },
       ],
       terminal: false,
     });
@@ -308,6 +308,13 @@ describe('what the ticket page shows', () => {
     const page = await browser('rita').get(`/ui/tickets/${ref}`);
     expect(page.html).toContain(`data-live="/ui/tickets/${ref}/live"`);
     expect(page.html).toMatch(/<progress id="ticket-progress" value="1000" max="2001"/);
+    // Each file has its own bar: how many of its three steps (fetched, inspected, delivered) it made.
+    expect(page.html).toContain(
+      '<progress class="item-progress" max="3" value="3" data-item-progress="" aria-label="File 1: delivered (3 of 3 steps)">',
+    );
+    expect(page.html).toContain(
+      '<progress class="item-progress" max="3" value="2" data-item-progress="" aria-label="File 2: inspected (2 of 3 steps)">',
+    );
     expect(page.html).toContain('aria-live="polite"');
     expect(page.html).toContain(`<a href="/ui/tickets/${ref}" class="refresh">Refresh</a>`);
     expect(page.html).toContain('<script src="/ui/assets/console.js" defer=""></script>');

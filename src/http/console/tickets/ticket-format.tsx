@@ -1,5 +1,5 @@
 import { formatBytes } from '../../../cli/progress-bar.js';
-import { TERMINAL_STATES, type TicketState } from '../../../tickets/states.js';
+import { TERMINAL_STATES, type ItemState, type TicketState } from '../../../tickets/states.js';
 
 export { formatBytes };
 
@@ -58,4 +58,22 @@ export function progressText(p: ProgressCounts | null): string {
 export function truncate(text: string, max: number): string {
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * How far one file has come through its three steps (fetched into staging, inspected, delivered), for its
+ * own progress bar; a file that stopped (blocked, held for review, failed) keeps the steps it made.
+ */
+export function itemStep(state: ItemState): { value: number; max: number; label: string } {
+  const reached: Record<ItemState, number> = { pending: 0, staged: 1, inspected: 2, held: 2, blocked: 2, failed: 0, delivered: 3 };
+  const words: Record<ItemState, string> = {
+    pending: 'waiting to be fetched',
+    staged: 'fetched',
+    inspected: 'inspected',
+    held: 'inspected, held for review',
+    blocked: 'inspected, blocked',
+    failed: 'failed',
+    delivered: 'delivered',
+  };
+  return { value: reached[state], max: 3, label: `${words[state]} (${reached[state]} of 3 steps)` };
 }

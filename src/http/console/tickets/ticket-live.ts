@@ -1,7 +1,7 @@
 import type { Db } from '../../../db/database.js';
 import type { TicketRow } from '../../../db/schema.js';
 import type { ItemState, TicketState } from '../../../tickets/states.js';
-import { isTerminal, progressOf, progressRatio, progressText, type ProgressCounts } from './ticket-format.js';
+import { isTerminal, itemStep, progressOf, progressRatio, progressText, type ProgressCounts } from './ticket-format.js';
 
 /**
  * What the ticket page's script refreshes, and nothing else: the state, the progress counts (with the
@@ -11,7 +11,7 @@ import { isTerminal, progressOf, progressRatio, progressText, type ProgressCount
 export interface TicketLive {
   state: TicketState;
   progress: (ProgressCounts & { value: number; max: number; text: string }) | null;
-  items: { seq: number; state: ItemState; size?: number }[];
+  items: { seq: number; state: ItemState; size?: number; step: { value: number; max: number; label: string } }[];
   terminal: boolean;
 }
 
@@ -21,7 +21,12 @@ export async function ticketLive(db: Db, ticket: TicketRow): Promise<TicketLive>
   return {
     state: ticket.state,
     progress: counts && { ...counts, ...progressRatio(counts), text: progressText(counts) },
-    items: items.map((i) => ({ seq: i.seq, state: i.state, ...(i.size === null ? {} : { size: Number(i.size) }) })),
+    items: items.map((i) => ({
+      seq: i.seq,
+      state: i.state,
+      step: itemStep(i.state),
+      ...(i.size === null ? {} : { size: Number(i.size) }),
+    })),
     terminal: isTerminal(ticket.state),
   };
 }

@@ -1,5 +1,5 @@
 import type { ticketView } from '../../ticket-view.js';
-import { formatBytes, Time } from './ticket-format.js';
+import { formatBytes, itemStep, Time } from './ticket-format.js';
 
 /** A ticket as `ticketView` presents it: names already hashed when its pipeline redacts them, excerpts masked. */
 export type TicketViewModel = Awaited<ReturnType<typeof ticketView>>;
@@ -239,6 +239,15 @@ export function ItemsTable(props: { items: TicketViewModel['items'] }) {
                 <span class={`badge item-${i.state}`} data-item-state="">
                   {i.state}
                 </span>
+                <progress
+                  class="item-progress"
+                  max="3"
+                  value={String(itemStep(i.state).value)}
+                  data-item-progress=""
+                  aria-label={`File ${i.seq}: ${itemStep(i.state).label}`}
+                >
+                  {itemStep(i.state).label}
+                </progress>
               </td>
               <td>{i.verdict ?? '—'}</td>
               <td>{[...i.reasons, ...(i.error ? [i.error] : [])].join('; ')}</td>

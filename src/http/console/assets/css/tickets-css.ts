@@ -20,6 +20,7 @@ dd.purpose { white-space: pre-line; }
 .progress-line { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem .75rem; }
 label.inline { display: inline; margin: 0; }
 progress { width: 16rem; max-width: 100%; height: 1.1rem; accent-color: var(--accent); }
+progress.item-progress { display: block; width: 6rem; height: .6rem; margin-top: .3rem; }
 .badge.item-delivered, .verdict-allow { color: var(--good); }
 .badge.item-blocked, .badge.item-failed, .verdict-block, .severity-critical, .severity-high { color: var(--bad); }
 .badge.item-held, .verdict-review, .severity-medium { color: var(--warn); }

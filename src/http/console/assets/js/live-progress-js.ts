@@ -60,6 +60,12 @@ function setItems(items) {
       cell.textContent = items[i].state;
       cell.className = 'badge item-' + items[i].state;
     }
+    var bar = row.querySelector('[data-item-progress]');
+    if (bar && items[i].step) {
+      bar.value = Number(items[i].step.value);
+      bar.textContent = String(items[i].step.label);
+      bar.setAttribute('aria-label', 'File ' + Number(items[i].seq) + ': ' + String(items[i].step.label));
+    }
   }
   return unknown;
 }
