@@ -32,8 +32,8 @@ afterAll(() => api?.close());
 const PAGES: Record<string, () => string[]> = {
   rita: () => ['/ui/account', '/ui/tickets', '/ui/tickets/new', `/ui/tickets/${awaiting}`, `/ui/tickets/${failed}`, '/ui/outbox'],
   abby: () => ['/ui/tickets', '/ui/approvals', `/ui/tickets/${awaiting}`, '/ui/outbox'],
-  olga: () => ['/ui/operations', '/ui/overview', '/ui/tickets', '/ui/outbox'],
-  audrey: () => ['/ui/audit', '/ui/overview', '/ui/tickets', `/ui/tickets/${awaiting}`, '/ui/outbox'],
+  olga: () => ['/ui/operations', '/ui/quarantine', '/ui/overview', '/ui/tickets', '/ui/outbox'],
+  audrey: () => ['/ui/audit', '/ui/quarantine', '/ui/overview', '/ui/tickets', `/ui/tickets/${awaiting}`, '/ui/outbox'],
   adam: () => ['/ui/account', '/ui/outbox'],
 };
 

@@ -15,6 +15,7 @@ const NAV: readonly NavEntry[] = [
   { href: '/ui/tickets', label: 'Tickets', roles: ['requester', 'approver', 'operator', 'auditor'] },
   { href: '/ui/approvals', label: 'Approvals', roles: ['approver'] },
   { href: '/ui/operations', label: 'Operations', roles: ['operator'] },
+  { href: '/ui/quarantine', label: 'Quarantine', roles: ['operator', 'auditor'] },
   { href: '/ui/overview', label: 'Overview', roles: ['operator', 'auditor'] },
   { href: '/ui/audit', label: 'Audit log', roles: ['auditor'] },
   { href: '/ui/outbox', label: 'Outbox', roles: ['requester', 'approver', 'operator', 'auditor', 'admin'] },
