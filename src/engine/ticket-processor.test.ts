@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,27 @@ describe(`ticket processor (${backendName})`, () => {
     await store.db.updateTable('tickets').set({ state: 'inspecting', finished_at: null }).where('id', '=', id).execute();
     expect((await h.processor.process(id)).state).toBe('blocked');
     expect((await listItems(store.db, id)).map((i) => i.state)).toEqual(['held', 'blocked']);
+  });
+
+  it('stops items, records the decision and moves the ticket in one transaction: a move that fails leaves none of them', async () => {
+    const h = await harness();
+    await writeFile(path.join(h.inbox, 'a.txt'), 'hello');
+    await writeFile(path.join(h.inbox, 'tool.bin'), tinyElf());
+    const id = await h.submit('all-or-nothing');
+    // The database refuses this ticket's move to blocked, as a worker killed at that moment would never make it.
+    await sql`create function refuse_blocked() returns trigger language plpgsql as $$
+      begin if new.state = 'blocked' and new.id = ${sql.lit(id)} then raise exception 'refused for the test'; end if; return new; end $$`.execute(
+      store.db,
+    );
+    await sql`create trigger refuse_blocked before update on tickets for each row execute function refuse_blocked()`.execute(store.db);
+    try {
+      await h.processor.process(id).catch(() => undefined);
+      expect((await listItems(store.db, id)).map((i) => i.state)).toEqual(['inspected', 'inspected']);
+      expect(await store.db.selectFrom('decisions').select('ticket_id').where('ticket_id', '=', id).executeTakeFirst()).toBeUndefined();
+    } finally {
+      await sql`drop trigger refuse_blocked on tickets`.execute(store.db);
+      await sql`drop function refuse_blocked()`.execute(store.db);
+    }
   });
 
   it('a check that throws makes the item fail closed, and its error text holds no content', async () => {

@@ -104,12 +104,12 @@ export class TicketProcessor {
   private async step(ctx: StepContext): Promise<TicketRow> {
     const from = ctx.ticket.state;
     const quarantine = ctx.pipeline.quarantine;
-    const move = (to: TicketState, reason?: string) => {
+    const move = (to: TicketState, reason?: string, db: Db = this.deps.db) => {
       const options = { actor: this.deps.actor, from, ...(reason ? { reason } : {}) };
-      if (!quarantine || !LEAVES_BLOCKED.has(to)) return transitionTicket(this.deps.db, ctx.ticket.id, to, options);
+      if (!quarantine || !LEAVES_BLOCKED.has(to)) return transitionTicket(db, ctx.ticket.id, to, options);
       // The quarantine rows commit with the final transition: no finished ticket whose blocked data the purge
       // that follows could take. `until` is fixed now, from the pipeline as it is now.
-      return inTransaction(this.deps.db, async (trx) => {
+      return inTransaction(db, async (trx) => {
         const row = await transitionTicket(trx, ctx.ticket.id, to, options);
         await holdBlockedItems(trx, row, { days: quarantine.days, actor: this.deps.actor });
         return row;
@@ -121,12 +121,13 @@ export class TicketProcessor {
       case 'fetching':
         await fetchItems(ctx);
         return move('inspecting');
-      case 'inspecting': {
-        const outcome = await decideItems(ctx);
-        if (outcome.next !== 'awaiting_approval' || !this.deps.communication) return move(outcome.next, outcome.reasons.join('; '));
-        const communication = this.deps.communication;
-        // The review requests are written in the transaction that starts the wait: no wait without its mails.
+      case 'inspecting':
+        // The items a decision stops, the decision, the transition and (for a review) its mails commit in one
+        // transaction: a worker killed anywhere here leaves all of them or none, and deciding again is the same.
         return inTransaction(this.deps.db, async (trx) => {
+          const outcome = await decideItems({ ...ctx, db: trx });
+          const communication = this.deps.communication;
+          if (outcome.next !== 'awaiting_approval' || !communication) return move(outcome.next, outcome.reasons.join('; '), trx);
           const row = await transitionTicket(trx, ctx.ticket.id, 'awaiting_approval', {
             actor: this.deps.actor,
             from,
@@ -135,7 +136,6 @@ export class TicketProcessor {
           await openReviewTask(trx, row, { ...communication, destination: ctx.pipeline.destinationKind });
           return row;
         });
-      }
       case 'allowed':
       case 'approved':
         return move('delivering');
