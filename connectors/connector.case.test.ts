@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AirlockError } from '../src/errors.js';
 import { temporaryName, type Connector, type ListedItem, type Selector } from './connector.js';
+import { killMidWrite } from './crash-writer.test-support.js';
+import type { ConnectorSpec } from './index.js';
 
 /**
  * The behaviour every connector must show, run by each connector's own test file against a real backend.
@@ -13,7 +17,29 @@ export interface ConnectorHarness {
   connector: Connector;
   seed(path: string, content: Buffer | string): Promise<void>;
   readBack(path: string): Promise<Buffer | undefined>;
+  /**
+   * The names directly in `folder` at the backend, temporary files included (which `list` hides by design),
+   * sorted; rejects when the folder is missing. Needed by the killed-write cases.
+   */
+  namesIn?(folder: string): Promise<string[]>;
+  /**
+   * Settings from which `createConnector` builds this same connector in another process: the killed-write
+   * cases start a writer there and kill it mid-write (see `killMidWrite`).
+   */
+  spec?: ConnectorSpec;
   cleanup(): Promise<void>;
+}
+
+/** `seed`, `readBack` and `namesIn` for a backend whose files lie in `root`, a folder on this machine. */
+export function folderBackend(root: string): Pick<ConnectorHarness, 'seed' | 'readBack' | 'namesIn'> {
+  return {
+    seed: async (path, content) => {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), content);
+    },
+    readBack: async (path) => readFile(join(root, path)).catch(() => undefined),
+    namesIn: async (folder) => (await readdir(join(root, folder))).sort(),
+  };
 }
 
 const SEEDED: Record<string, string> = {
@@ -32,6 +58,12 @@ export interface ConnectorContractOptions {
    * `discardPartial`: a write killed with `kill -9` leaves that file behind until a later attempt removes it.
    */
   temporaryFiles?: boolean;
+  /**
+   * Whether the cases of a writer killed mid-write (`kill -9` on a worker) run: `true` for a connector with
+   * `temporaryFiles` whose harness gives `spec` and `namesIn`; otherwise the reason they cannot, shown as a
+   * skipped test.
+   */
+  killedWrite?: true | { skip: string };
 }
 
 /** The temporary file a write of `path` with `attempt` uses, as a root-relative path. */
@@ -191,6 +223,47 @@ export function runConnectorContract(name: string, setup: () => Promise<Connecto
       const text = JSON.stringify(description);
       expect(text).not.toMatch(/\$\{(env|file):/);
       expect(text).not.toMatch(/\/\/[^/@\s]*:[^/@\s]*@/); // user:password@ in a URL
+    });
+
+    describe('after a worker is killed mid-write', () => {
+      const { killedWrite } = options;
+      if (killedWrite !== true) {
+        const reason = killedWrite?.skip ?? 'the connector test does not say whether a write can be killed midway';
+        it.skip(`is not tested: ${reason}`, () => {});
+        return;
+      }
+      if (options.temporaryFiles !== true) throw new Error(`The ${name} contract sets killedWrite without temporaryFiles.`);
+
+      const path = 'out/data.bin';
+      const attempt = 'item-42';
+      const namesIn = (folder: string): Promise<string[]> => {
+        if (h.namesIn === undefined) throw new Error(`The ${name} harness gives no namesIn for the killed-write cases.`);
+        return h.namesIn(folder);
+      };
+      /** Kills a writer of `path` once the temporary file of `attempt` holds some bytes. */
+      const crash = async (): Promise<void> => {
+        if (h.spec === undefined) throw new Error(`The ${name} harness gives no spec for the killed-write cases.`);
+        const isPartial = async (): Promise<boolean> => ((await h.readBack(temporaryPath(path, attempt)))?.length ?? 0) > 0;
+        await killMidWrite({ spec: h.spec, path, attempt }, isPartial);
+      };
+
+      it('leaves only a hidden temporary file, which the next write of the same attempt replaces with the whole file', async () => {
+        await crash();
+        expect(await namesIn('out')).toEqual([temporaryName('data.bin', attempt)]);
+        expect(await listAll(h.connector)).toEqual([]);
+        const content = Buffer.from('complete');
+        const result = await h.connector.write(path, Readable.from([content]), { attempt });
+        expect(result).toEqual({ path, size: content.length, sha256: sha256(content) });
+        expect(await namesIn('out')).toEqual(['data.bin']);
+        expect(await h.readBack(path)).toEqual(content);
+      });
+
+      it('leaves nothing once discardPartial has run for the killed attempt', async () => {
+        await crash();
+        expect(h.connector.discardPartial).toBeTypeOf('function');
+        await h.connector.discardPartial?.(path, attempt);
+        expect(await namesIn('out')).toEqual([]);
+      });
     });
 
     if (options.temporaryFiles !== true) return;

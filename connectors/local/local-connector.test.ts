@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connector, ConnectorContext, ListedItem } from '../connector.js';
-import { runConnectorContract, temporaryPath } from '../connector.case.test.js';
-import { killMidWrite } from '../crash-writer.test-support.js';
+import { folderBackend, runConnectorContract } from '../connector.case.test.js';
 import { createConnector } from '../index.js';
 import { localConnectorFactory } from './index.js';
 
@@ -34,15 +33,12 @@ runConnectorContract(
     const { base, root, connector } = await makeSandbox();
     return {
       connector,
-      seed: async (path, content) => {
-        await mkdir(dirname(join(root, path)), { recursive: true });
-        await writeFile(join(root, path), content);
-      },
-      readBack: async (path) => readFile(join(root, path)).catch(() => undefined),
+      ...folderBackend(root),
+      spec: { kind: 'local', root },
       cleanup: () => rm(base, { recursive: true, force: true }),
     };
   },
-  { temporaryFiles: true },
+  { temporaryFiles: true, killedWrite: true },
 );
 
 async function listPaths(connector: Connector, prefix?: string): Promise<string[]> {
@@ -218,36 +214,6 @@ describe('LocalConnector on disk', () => {
     controller.abort();
     await expect(sandbox.connector.write('a.txt', Readable.from([Buffer.from('x')]), { signal: controller.signal })).rejects.toThrow();
     expect(await readdir(sandbox.root)).toEqual([]);
-  });
-});
-
-describe('LocalConnector after a worker is killed mid-write', () => {
-  let sandbox: Awaited<ReturnType<typeof makeSandbox>>;
-  beforeEach(async () => {
-    sandbox = await makeSandbox();
-  });
-  afterEach(async () => {
-    await rm(sandbox.base, { recursive: true, force: true });
-  });
-
-  const leftover = (): string => join(sandbox.root, temporaryPath('out/data.bin', 'item-42'));
-  const isPartial = async (): Promise<boolean> => ((await stat(leftover()).catch(() => undefined))?.size ?? 0) > 0;
-  const crash = (): Promise<void> =>
-    killMidWrite({ spec: { kind: 'local', root: sandbox.root }, path: 'out/data.bin', attempt: 'item-42' }, isPartial);
-
-  it('leaves only a hidden temporary file, which the next write of the same attempt replaces with the whole file', async () => {
-    await crash();
-    expect(await readdir(join(sandbox.root, 'out'))).toEqual([temporaryPath('data.bin', 'item-42')]);
-    expect(await listPaths(sandbox.connector)).toEqual([]);
-    await sandbox.connector.write('out/data.bin', Readable.from([Buffer.from('complete')]), { attempt: 'item-42' });
-    expect(await readdir(join(sandbox.root, 'out'))).toEqual(['data.bin']);
-    expect(await readFile(join(sandbox.root, 'out/data.bin'), 'utf8')).toBe('complete');
-  });
-
-  it('leaves nothing once discardPartial has run for the killed attempt', async () => {
-    await crash();
-    await sandbox.connector.discardPartial?.('out/data.bin', 'item-42');
-    expect(await readdir(join(sandbox.root, 'out'))).toEqual([]);
   });
 });
 

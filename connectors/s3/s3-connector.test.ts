@@ -9,21 +9,29 @@ import { listPaths, readAll, ROOT, s3Error, SECRET, useS3TestBed } from './s3-co
 const bed = useS3TestBed();
 
 // The contract, through the registry, in a prefix of a bucket that also holds objects outside that prefix.
-runConnectorContract('s3', async () => {
-  const bucket = await bed.newBucket();
-  await bed.seed(bucket, 'outside.txt', 'not under the root');
-  await bed.seed(bucket, `${ROOT}-sibling/x.txt`, 'a sibling prefix, not the root');
-  const connector = bed.connectorFor(bucket);
-  return {
-    connector,
-    seed: (path, content) => bed.seed(bucket, `${ROOT}/${path}`, content),
-    readBack: (path) => bed.readBack(bucket, `${ROOT}/${path}`),
-    cleanup: async () => {
-      await connector.close?.();
-      expect(await bed.server.incompleteUploads(bucket)).toEqual([]);
+runConnectorContract(
+  's3',
+  async () => {
+    const bucket = await bed.newBucket();
+    await bed.seed(bucket, 'outside.txt', 'not under the root');
+    await bed.seed(bucket, `${ROOT}-sibling/x.txt`, 'a sibling prefix, not the root');
+    const connector = bed.connectorFor(bucket);
+    return {
+      connector,
+      seed: (path, content) => bed.seed(bucket, `${ROOT}/${path}`, content),
+      readBack: (path) => bed.readBack(bucket, `${ROOT}/${path}`),
+      cleanup: async () => {
+        await connector.close?.();
+        expect(await bed.server.incompleteUploads(bucket)).toEqual([]);
+      },
+    };
+  },
+  {
+    killedWrite: {
+      skip: 'S3 shows an object whole or not at all, so a killed writer leaves no temporary object to replace or discard (S3Connector has no discardPartial)',
     },
-  };
-});
+  },
+);
 
 describe('S3Connector listing and reading on s3rver', () => {
   let bucket: string;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,8 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSecret } from '../../src/config/secret-ref.js';
 import { startSshd, type SshdServer } from '../../test/servers/sshd-server.js';
 import type { Connector, ConnectorContext, ListedItem } from '../connector.js';
-import { runConnectorContract, temporaryPath } from '../connector.case.test.js';
-import { killMidWrite } from '../crash-writer.test-support.js';
+import { folderBackend, runConnectorContract } from '../connector.case.test.js';
 import { createSftpClient, createSftpConnector, sftpConnectorFactory, type SftpClient } from './index.js';
 
 /** One sshd for this file; each test gets its own root folder below the server's. */
@@ -25,6 +24,18 @@ function contextWith(env: Record<string, string> = {}): ConnectorContext {
   return { baseDir: '/', resolveSecret: (ref) => resolveSecret(ref, { env, baseDir: '/' }) };
 }
 
+/** The settings of a connector on `server` rooted at `root`, as a pipeline file would give them. */
+function settingsFor(server: SshdServer, root: string): Record<string, unknown> {
+  return {
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    root,
+    privateKey: server.privateKeyPath,
+    hostKey: server.hostKeyFingerprint,
+  };
+}
+
 /** A connector on `server` rooted at `root`, counting the SSH connections it opens; `adapt` may alter each client. */
 function connect(
   server: SshdServer,
@@ -33,15 +44,7 @@ function connect(
   env: Record<string, string> = {},
   adapt: (client: SftpClient) => SftpClient = (client) => client,
 ) {
-  const config = sftpConnectorFactory.parseConfig({
-    host: server.host,
-    port: server.port,
-    username: server.username,
-    root,
-    privateKey: server.privateKeyPath,
-    hostKey: server.hostKeyFingerprint,
-    ...settings,
-  });
+  const config = sftpConnectorFactory.parseConfig({ ...settingsFor(server, root), ...settings });
   const counter = { connections: 0 };
   const connector = createSftpConnector(config, contextWith(env), {
     retry: FAST_RETRY,
@@ -72,18 +75,10 @@ async function sandbox(settings: Record<string, unknown> = {}) {
 runConnectorContract(
   'sftp',
   async () => {
-    const { root, connector, cleanup } = await sandbox();
-    return {
-      connector,
-      seed: async (path, content) => {
-        await mkdir(dirname(join(root, path)), { recursive: true });
-        await writeFile(join(root, path), content);
-      },
-      readBack: async (path) => readFile(join(root, path)).catch(() => undefined),
-      cleanup,
-    };
+    const { server, root, connector, cleanup } = await sandbox();
+    return { connector, ...folderBackend(root), spec: { kind: 'sftp', ...settingsFor(server, root) }, cleanup };
   },
-  { temporaryFiles: true },
+  { temporaryFiles: true, killedWrite: true },
 );
 
 async function listPaths(connector: Connector, selector = {}): Promise<string[]> {
@@ -261,43 +256,6 @@ describe('SftpConnector against OpenSSH', () => {
     await listPaths(box.connector);
     await readAll(await box.connector.open('a.txt'));
     expect(box.counter.connections).toBe(1);
-  });
-});
-
-describe('SftpConnector after a worker is killed mid-write', () => {
-  let box: Awaited<ReturnType<typeof sandbox>>;
-  beforeEach(async () => {
-    box = await sandbox();
-  });
-  afterEach(async () => {
-    await box.cleanup();
-  });
-
-  const crash = (): Promise<void> => {
-    const { server, root } = box;
-    const spec = {
-      kind: 'sftp',
-      ...{ host: server.host, port: server.port, username: server.username, root },
-      ...{ privateKey: server.privateKeyPath, hostKey: server.hostKeyFingerprint },
-    };
-    const isPartial = async (): Promise<boolean> =>
-      ((await stat(join(root, temporaryPath('out/data.bin', 'item-42'))).catch(() => undefined))?.size ?? 0) > 0;
-    return killMidWrite({ spec, path: 'out/data.bin', attempt: 'item-42' }, isPartial);
-  };
-
-  it('leaves only a hidden temporary file, which the next write of the same attempt replaces with the whole file', async () => {
-    await crash();
-    expect(await readdir(join(box.root, 'out'))).toEqual([temporaryPath('data.bin', 'item-42')]);
-    expect(await listPaths(box.connector)).toEqual([]);
-    await box.connector.write('out/data.bin', Readable.from([Buffer.from('complete')]), { attempt: 'item-42' });
-    expect(await readdir(join(box.root, 'out'))).toEqual(['data.bin']);
-    expect(await readFile(join(box.root, 'out/data.bin'), 'utf8')).toBe('complete');
-  });
-
-  it('leaves nothing once discardPartial has run for the killed attempt', async () => {
-    await crash();
-    await box.connector.discardPartial('out/data.bin', 'item-42');
-    expect(await readdir(join(box.root, 'out'))).toEqual([]);
   });
 });
 
