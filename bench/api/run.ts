@@ -12,16 +12,18 @@
 //   --breakdown         also measure Airlock's GET /healthz (middleware only) and GET /api/v1/me (plus the
 //                       token lookup), to show where a ticket read's time goes
 //   --timeout S         the whole benchmark's time limit (default 900); over it, everything is stopped
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildAirlock } from '../shared/airlock-build.js';
+import { benchLine, benchRun, fmt, out } from '../shared/bench-run.js';
+import { freePort, startChildServer, waitForOk, type ChildServer } from '../shared/child-process.js';
+import { airlockVersion, machineLines, packageVersion } from '../shared/machine.js';
+import { cpuSnapshot, isLocalDatabase, otherCores } from '../shared/other-cpu.js';
+import { createDatabase, dropDatabase, postgresVersion, redactUrl } from '../shared/postgres.js';
 import * as setup from './airlock-setup.js';
-import { machineLines } from './machine.js';
-import { freePort, startChildServer, waitForOk, type ChildServer } from './child-server.js';
-import { cpuSnapshot, isLocalDatabase, otherCores } from './other-cpu.js';
 import { runWrk, writeWrkScript, wrkVersion, type WrkResult } from './wrk.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,31 +50,10 @@ const connections = Number(args.connections);
 const threads = Number(args.threads);
 const timeoutSeconds = Number(args.timeout);
 
-const progress = (msg: string): void => void process.stderr.write(`bench:api: ${msg}\n`);
-const out = (line = ''): void => void process.stdout.write(line + '\n');
-class BenchFailure extends Error {}
-function fail(msg: string): never {
-  progress(msg);
-  throw new BenchFailure(msg);
-}
-const fmt = (x: number): string => String(Number(x.toFixed(3)));
-
-// Everything to undo, newest first; run once, on success, failure, SIGINT/SIGTERM or the time limit.
-const cleanups: { what: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      await step.run().catch((error: unknown) => progress(`cleanup: ${step.what} failed: ${(error as Error).message}`));
-    }
-  })();
-  return cleaning;
-}
-function abort(reason: string, code: number): void {
-  progress(`${reason}: stopping the servers and cleaning up`);
-  setTimeout(() => process.exit(code), 30_000).unref(); // a cleanup step that hangs must not keep us alive
-  void cleanup().finally(() => process.exit(code));
-}
+const bench = benchRun({ name: 'bench:api', stopping: 'the servers', abortGraceMs: 30_000 });
+const { progress, defer } = bench;
+// Typed here, not destructured: TypeScript narrows after a call only through a `never` function with a declared type.
+const fail: (msg: string) => never = bench.fail;
 
 interface Endpoint {
   id: 'bare' | 'healthz' | 'me' | 'get' | 'post';
@@ -122,22 +103,31 @@ async function main(): Promise<void> {
   }
   if (threads > connections) fail('--threads must not exceed --connections (wrk needs a connection per thread)');
   const wrk = wrkVersion() ?? fail('wrk is not installed: apt-get install -y wrk');
-  const postgres = await setup
-    .postgresVersion(adminUrl)
-    .catch((error: unknown) => fail(`cannot reach PostgreSQL at --database-url ${setup.redactUrl(adminUrl)}: ${(error as Error).message}`));
-  for (const line of machineLines(REPO, { wrk, postgres })) out(line);
+  const postgres = await postgresVersion(adminUrl).catch((error: unknown) =>
+    fail(`cannot reach PostgreSQL at --database-url ${redactUrl(adminUrl)}: ${(error as Error).message}`),
+  );
+  const dependency = (name: string): string => packageVersion(join(REPO, 'node_modules', name));
+  const machine = machineLines({
+    coresSharedBy: 'wrk, both servers and PostgreSQL',
+    details: [
+      ['node', process.version],
+      ['wrk', wrk],
+      ['postgresql', postgres],
+      ['hono', `${dependency('hono')}, @hono/node-server: ${dependency('@hono/node-server')}`],
+      ['airlock', airlockVersion(REPO)],
+    ],
+  });
+  for (const line of machine) out(line);
 
   const work = await mkdtemp(join(tmpdir(), 'airlock-bench-api-'));
-  cleanups.push({ what: `removing ${work}`, run: () => rm(work, { recursive: true, force: true }) });
+  defer(`removing ${work}`, () => rm(work, { recursive: true, force: true }));
 
-  progress('building (npm run build), so bin/airlock.js runs the compiled dist/');
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
-  if (build.status !== 0) fail('npm run build failed');
+  const fromDist = await buildAirlock(REPO, bench);
 
   const dbName = `airlock_bench_api_${process.pid}`;
   progress(`creating database ${dbName}`);
-  const databaseUrl = await setup.createDatabase(adminUrl, dbName);
-  cleanups.push({ what: `dropping database ${dbName}`, run: () => setup.dropDatabase(adminUrl, dbName) });
+  const databaseUrl = await createDatabase(adminUrl, dbName);
+  defer(`dropping database ${dbName}`, () => dropDatabase(adminUrl, dbName));
   const { pipelinesDir } = await setup.writeBenchPipeline(work);
   const env: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AIRLOCK_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k))),
@@ -160,8 +150,6 @@ async function main(): Promise<void> {
   const token = (await setup.runAirlockCli(REPO, env, ['tokens', 'create', setup.BENCH_USER])).trim();
   if (!/^alk_\S+$/.test(token)) fail('airlock tokens create did not print a token alone on stdout');
 
-  const fromDist = setup.compiledIsFresh(REPO);
-  if (!fromDist) progress('warning: sources are newer than dist/ (edited since the build?): bin/airlock.js runs them through tsx');
   const airlockPort = await freePort();
   const airlock = startChildServer({
     name: 'airlock serve',
@@ -169,7 +157,7 @@ async function main(): Promise<void> {
     cwd: REPO,
     env,
   });
-  cleanups.push({ what: 'stopping airlock serve', run: () => airlock.stop() });
+  defer('stopping airlock serve', () => airlock.stop());
   const base = `http://127.0.0.1:${airlockPort}`;
   await waitForOk(airlock, `${base}/readyz`, 60_000);
 
@@ -180,7 +168,7 @@ async function main(): Promise<void> {
     cwd: REPO,
     env: { ...process.env, NODE_OPTIONS: '' },
   });
-  cleanups.push({ what: 'stopping the bare Hono server', run: () => bare.stop() });
+  defer('stopping the bare Hono server', () => bare.stop());
   const bareUrl = `http://127.0.0.1:${barePort}/bare`;
   await waitForOk(bare, bareUrl, 30_000);
 
@@ -278,32 +266,14 @@ async function main(): Promise<void> {
   out(`tickets in the database after the runs: ${total} (${[...states].map(([k, n]) => `${k} ${n}`).join(', ')})`);
   out(`note: issue 5 states the 35% target for ticket reads (GET /api/v1/tickets/{id}); the POST lines use the same target for comparison`);
   out();
-  const verdict = (ok: boolean): string => (ok ? 'ok' : 'short');
   for (const [name, id] of [
     ['api-get-ticket', 'get'],
     ['api-post-ticket', 'post'],
   ] as const) {
     const x = r(id);
-    const ratio = x.requestsPerSecond / bareRps;
-    out(
-      `bench: ${name} airlock=${fmt(x.requestsPerSecond)} anchor=${fmt(bareRps)} unit=req/s ratio=${fmt(ratio)} target=>=${RATE_TARGET} ${verdict(ratio >= RATE_TARGET)}`,
-    );
-    const p99 = x.latencyMs.p99;
-    out(
-      `bench: ${name}-p99 airlock=${fmt(p99)} anchor=${P99_ANCHOR_MS} unit=ms ratio=${fmt(p99 / P99_ANCHOR_MS)} target=<1 ${verdict(p99 / P99_ANCHOR_MS < 1)}`,
-    );
+    out(benchLine({ name, airlock: x.requestsPerSecond, anchor: bareRps, unit: 'req/s', target: ['>=', RATE_TARGET] }));
+    out(benchLine({ name: `${name}-p99`, airlock: x.latencyMs.p99, anchor: P99_ANCHOR_MS, unit: 'ms', target: ['<', 1] }));
   }
 }
 
-const watchdog = setTimeout(() => abort(`time limit of ${timeoutSeconds} s reached`, 1), timeoutSeconds * 1000);
-process.once('SIGINT', () => abort('interrupted (SIGINT)', 130));
-process.once('SIGTERM', () => abort('terminated (SIGTERM)', 143));
-try {
-  await main();
-} catch (error) {
-  if (!(error instanceof BenchFailure)) progress((error as Error).stack ?? String(error));
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
-}
+await bench.run(main, timeoutSeconds);

@@ -1,8 +1,9 @@
 // Running wrk (https://github.com/wg/wrk, Debian's `wrk` package) for `bench/api/run.ts`, and reading its
 // `--latency` report: requests, req/s, latency percentiles, non-2xx/3xx answers and socket errors.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCaptured } from '../shared/child-process.js';
 
 export interface WrkRequest {
   method: 'GET' | 'POST';
@@ -73,18 +74,9 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
     ...(options.script ? ['-s', options.script] : []),
     options.url,
   ];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // wrk stops by itself after -d; this only guards against a wedged run.
-  const limitMs = (options.seconds + options.requestTimeoutSeconds + 30) * 1000;
-  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  }).finally(() => clearTimeout(timer));
+  // wrk stops by itself after -d; the time limit only guards against a wedged run.
+  const timeoutMs = (options.seconds + options.requestTimeoutSeconds + 30) * 1000;
+  const { code, stdout, stderr } = await runCaptured(argv, { timeoutMs });
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${argv.join(' ')}\n${stderr}${stdout}`.trim());
   return { argv, ...parseWrkOutput(stdout) };
 }

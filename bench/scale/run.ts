@@ -27,11 +27,10 @@
 //   --prefix-pipelines   diagnosis, no `bench:` lines: one pipeline per ticket whose source `prefix` is the ticket's
 //                        folder (besides the same selection), so a fetch lists that folder only instead of the whole
 //                        source; the difference to a normal run is the cost of listing everything per ticket
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,9 +41,13 @@ import { openStore, type Store } from '../../src/db/database.js';
 import { TicketQueue } from '../../src/jobs/ticket-queue.js';
 import { createLogger } from '../../src/log/logger.js';
 import { submitTicket } from '../../src/tickets/submit-ticket.js';
-import { compiledIsFresh, createDatabase, dropDatabase, postgresVersion, redactUrl } from '../api/airlock-setup.js';
-import { startChildServer, type ChildServer } from '../api/child-server.js';
-import { cpuSnapshot, otherCores, type CpuSnapshot } from '../api/other-cpu.js';
+import { buildAirlock } from '../shared/airlock-build.js';
+import { benchLine, benchRun, fmt, out } from '../shared/bench-run.js';
+import { startChildServer, type ChildServer } from '../shared/child-process.js';
+import { airlockVersion, machineLines, tempDisk } from '../shared/machine.js';
+import { cpuSnapshot, otherCores, type CpuSnapshot } from '../shared/other-cpu.js';
+import { localPipelineYaml } from '../shared/pipeline.js';
+import { createDatabase, dropDatabase, postgresVersion, redactUrl } from '../shared/postgres.js';
 import type { QueryLog, StatementStat } from './count-queries.js';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { destinationProblems, writeSourceTree } from './source-tree.js';
@@ -85,78 +88,16 @@ const timeoutSeconds = Number(args.timeout);
 const prefixPipelines = args['prefix-pipelines'];
 const sweep = args.sweep === undefined ? [] : args.sweep.split(',').map((s) => Number(s.trim()));
 
-const progress = (msg: string): void => void process.stderr.write(`bench:scale: ${msg}\n`);
-const out = (line = ''): void => void process.stdout.write(line + '\n');
-class BenchFailure extends Error {}
-/** Set once SIGINT, SIGTERM or the time limit stops the run: what fails after it is a consequence, not news. */
-let aborting = false;
-function fail(msg: string): never {
-  if (!aborting) progress(msg);
-  throw new BenchFailure(msg);
-}
-const fmt = (x: number): string => String(Number(x.toFixed(3)));
+const bench = benchRun({ name: 'bench:scale', stopping: 'the workers', abortGraceMs: 60_000 });
+const { progress, defer } = bench;
+// Typed here, not destructured: TypeScript narrows after a call only through a `never` function with a declared type.
+const fail: (msg: string) => never = bench.fail;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-}
-
-// Everything to undo, newest first; run once each, on success, failure, SIGINT/SIGTERM or the time limit.
-// A round undoes its own steps as soon as it ends (`undo`), so only what a failure left is undone at exit.
-const cleanups: { what: string; run: () => Promise<void> }[] = [];
-function defer(what: string, run: () => Promise<void>): () => Promise<void> {
-  const step = { what, run };
-  cleanups.push(step);
-  return async () => {
-    const i = cleanups.indexOf(step);
-    if (i === -1) return;
-    cleanups.splice(i, 1);
-    await run();
-  };
-}
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.splice(0).reverse()) {
-      await step.run().catch((error: unknown) => progress(`cleanup: ${step.what} failed: ${(error as Error).message}`));
-    }
-  })();
-  return cleaning;
-}
-function abort(reason: string, code: number): void {
-  aborting = true;
-  progress(`${reason}: stopping the workers and cleaning up`);
-  setTimeout(() => process.exit(code), 60_000).unref(); // a cleanup step that hangs must not keep us alive
-  void cleanup().finally(() => process.exit(code));
-}
-
-/** Markdown lines naming the CPU, cores, RAM, kernel, disk, and the versions of Node, PostgreSQL and Airlock. */
-function machineLines(postgres: string): string[] {
-  let model = cpus()[0]?.model ?? 'unknown';
-  try {
-    model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
-  } catch {
-    // keep os.cpus()'s answer
-  }
-  const firstLine = (cmd: string, argv: string[]): string => {
-    const r = spawnSync(cmd, argv, { encoding: 'utf8' });
-    return r.error || r.status !== 0 ? 'unavailable' : (`${r.stdout}${r.stderr}`.trim().split('\n')[0] ?? 'unknown');
-  };
-  const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
-  return [
-    '## machine',
-    `- cpu: ${model}`,
-    `- cores: ${availableParallelism()} (the workers, PostgreSQL and this script share them)`,
-    `- ram: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `- kernel: ${release()}`,
-    `- disk (temp folder ${tmpdir()}): ${firstLine('sh', ['-c', `df -h --output=source,fstype,size ${tmpdir()} | tail -1`])}`,
-    `- node: ${process.version}`,
-    `- postgresql: ${postgres}`,
-    `- airlock: ${version} at ${firstLine('git', ['-C', REPO, 'describe', '--always', '--dirty'])}`,
-    '',
-  ];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -207,21 +148,13 @@ interface ProfileReport {
 const pipelineOf = (folder: string): string => (prefixPipelines ? `${PIPELINE}-${folder}` : PIPELINE);
 
 function pipelineYaml(sourceDir: string, destinationDir: string, folder?: string): string {
-  const q = (value: string): string => JSON.stringify(value);
-  return [
-    `name: ${folder === undefined ? PIPELINE : pipelineOf(folder)}`,
-    'description: bench:scale, one folder per ticket (narrowed by the ticket selection), local to local',
-    'source:',
-    '  kind: local',
-    `  root: ${q(sourceDir)}`,
-    ...(folder === undefined ? [] : [`  prefix: ${q(folder)}`]),
-    'destination:',
-    '  kind: local',
-    `  root: ${q(destinationDir)}`,
-    'policy: default',
-    'trigger: { manual: true }',
-    '',
-  ].join('\n');
+  return localPipelineYaml({
+    name: folder === undefined ? PIPELINE : pipelineOf(folder),
+    description: 'bench:scale, one folder per ticket (narrowed by the ticket selection), local to local',
+    sourceDir,
+    sourcePrefix: folder,
+    destinationDir,
+  });
 }
 
 /** Peak resident set size of a live process (VmHWM), in bytes; NaN if it cannot be read. */
@@ -622,23 +555,16 @@ async function main(): Promise<void> {
   const postgres = await postgresVersion(adminUrl).catch((error: unknown) =>
     fail(`cannot reach PostgreSQL at --database-url ${redactUrl(adminUrl)}: ${(error as Error).message}`),
   );
-  for (const line of machineLines(postgres)) out(line);
+  const machine = machineLines({
+    coresSharedBy: 'the workers, PostgreSQL and this script',
+    details: [tempDisk(), ['node', process.version], ['postgresql', postgres], ['airlock', airlockVersion(REPO)]],
+  });
+  for (const line of machine) out(line);
 
   const work = await mkdtemp(join(tmpdir(), 'airlock-bench-scale-'));
   defer(`removing ${work}`, () => (args.keep ? Promise.resolve(progress(`kept ${work}`)) : rm(work, { recursive: true, force: true })));
 
-  progress('building (npm run build), so bin/airlock.js runs the compiled dist/');
-  // Not spawnSync: SIGINT and the time limit must be handled while it compiles.
-  const build = spawn('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
-  const stopBuild = defer('stopping the build', async () => void build.kill('SIGTERM'));
-  const built = await new Promise<number | null>((resolve, reject) => {
-    build.once('error', reject);
-    build.once('close', resolve);
-  });
-  await stopBuild();
-  if (built !== 0) fail('npm run build failed');
-  const fromDist = compiledIsFresh(REPO);
-  if (!fromDist) progress('warning: sources are newer than dist/ (edited since the build?): bin/airlock.js runs them through tsx');
+  const fromDist = await buildAirlock(REPO, bench);
 
   const sweepResults: RoundResult[] = [];
   for (const c of sweep) {
@@ -751,26 +677,8 @@ async function main(): Promise<void> {
     progress('--prefix-pipelines: no bench: lines (they name the one-pipeline setup)');
     return;
   }
-  const verdict = (ok: boolean): string => (ok ? 'ok' : 'short');
-  const ratioOne = one / RATE_ANCHOR;
-  out(
-    `bench: scale-1-worker airlock=${fmt(one)} anchor=${RATE_ANCHOR} unit=tickets/s ratio=${fmt(ratioOne)} target=>=${RATE_TARGET} ${verdict(ratioOne >= RATE_TARGET)}`,
-  );
-  const speedup = two / one;
-  out(
-    `bench: scale-2-workers airlock=${fmt(two)} anchor=${fmt(one)} unit=tickets/s ratio=${fmt(speedup)} target=>=${SPEEDUP_TARGET} ${verdict(speedup >= SPEEDUP_TARGET)}`,
-  );
+  out(benchLine({ name: 'scale-1-worker', airlock: one, anchor: RATE_ANCHOR, unit: 'tickets/s', target: ['>=', RATE_TARGET] }));
+  out(benchLine({ name: 'scale-2-workers', airlock: two, anchor: one, unit: 'tickets/s', target: ['>=', SPEEDUP_TARGET] }));
 }
 
-const watchdog = setTimeout(() => abort(`time limit of ${timeoutSeconds} s reached`, 1), timeoutSeconds * 1000);
-process.once('SIGINT', () => abort('interrupted (SIGINT)', 130));
-process.once('SIGTERM', () => abort('terminated (SIGTERM)', 143));
-try {
-  await main();
-} catch (error) {
-  if (!(error instanceof BenchFailure)) progress((error as Error).stack ?? String(error));
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
-}
+await bench.run(main, timeoutSeconds);

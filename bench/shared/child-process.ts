@@ -1,5 +1,6 @@
-// A server in a child process for `bench/api/run.ts`: started, waited for, and stopped by its pid (SIGTERM,
-// then SIGKILL after a grace period). Its stderr is kept (the last 8 KB) so a crash can be reported.
+// Child processes of the benchmarks: servers and workers started, waited for, and stopped by their pid
+// (SIGTERM, then SIGKILL after a grace period), their stderr kept (the last 8 KB) so a crash can be
+// reported; and commands run to completion with their output collected.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -28,7 +29,7 @@ const TAIL_BYTES = 8 * 1024;
 export function startChildServer(options: ChildServerOptions): ChildServer {
   const [command, ...args] = options.argv;
   if (!command) throw new Error(`${options.name}: empty command line`);
-  // stdin is a pipe we never write: a server that watches it (bare-server.ts) stops if this process dies.
+  // stdin is a pipe we never write: a server that watches it (bench/api/bare-server.ts) stops if this process dies.
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -93,4 +94,31 @@ export function freePort(): Promise<number> {
       probe.close(() => (port ? resolve(port) : reject(new Error('could not find a free port'))));
     });
   });
+}
+
+export interface Captured {
+  /** Exit code, null when a signal ended it (the time limit's SIGKILL, for one). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` to completion with stdin closed, collecting stdout and stderr; SIGKILL once `timeoutMs` has passed. */
+export async function runCaptured(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Captured> {
+  const [command, ...args] = argv;
+  if (!command) throw new Error('runCaptured: empty command line');
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  }).finally(() => clearTimeout(timer));
+  return { code, stdout, stderr };
 }

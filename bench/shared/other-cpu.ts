@@ -1,9 +1,9 @@
-// How much CPU processes outside the benchmark used during a measured run (Linux /proc), for
-// `bench/api/run.ts`: on a shared machine a busy neighbour lowers every figure, and this says so.
-// Ours: this process and the children it reaped (wrk), the given server pids, and PostgreSQL's processes
-// serving the benchmark's database plus its background processes (checkpointer, WAL writer, …).
+// How much CPU the processes of a benchmark and everything else used between two snapshots (Linux /proc):
+// on a shared machine a busy neighbour lowers every figure, and this says so. Ours: this process and the
+// children it reaped (wrk, for one), the given pids (servers, workers), and PostgreSQL's processes serving
+// the benchmark's database plus its background processes (checkpointer, WAL writer, …).
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import { withClient } from './postgres.js';
 
 export interface CpuSnapshot {
   /** Busy jiffies of the whole machine. */
@@ -16,7 +16,7 @@ export interface CpuSnapshot {
 }
 
 /**
- * Takes a snapshot; `serverPids` are the servers' pids, `databaseUrl` the database whose backends are ours
+ * Takes a snapshot; `serverPids` are the pids of the servers or workers, `databaseUrl` the database whose backends are ours
  * (undefined when PostgreSQL runs on another machine: its pids mean nothing here).
  */
 export async function cpuSnapshot(serverPids: number[], databaseUrl: string | undefined): Promise<CpuSnapshot> {
@@ -64,17 +64,13 @@ function processJiffies(pid: number): { own: number; withChildren: number } | un
 }
 
 async function postgresPids(databaseUrl: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ pid: number }>(
       'select pid from pg_stat_activity where datname = current_database() or backend_type <> $1',
       ['client backend'],
     );
     return rows.map((r) => r.pid);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Whether the URL's server is on this machine (loopback or a Unix socket). */
