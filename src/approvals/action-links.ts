@@ -16,7 +16,8 @@ import { checkLinkUsable, refusal, type LinkRefused, type LinkUsable } from './a
 export type { LinkRefused, LinkRefusalReason, LinkUsable } from './action-link-checks.js';
 
 /** Marks Airlock action links, so that secret scanners and people recognise one. */
-const TOKEN_MARK = 'alink_';
+/** Marks action-link tokens, so that people, secret scanners and the console's outbox recognise one. */
+export const ACTION_LINK_TOKEN_MARK = 'alink_';
 /** `alink_` and the base64url of 32 random bytes (256 bits, 43 characters). */
 const TOKEN_PATTERN = /^alink_[A-Za-z0-9_-]{43}$/;
 /** The longest comment a decision by link keeps (as through the API). */
@@ -86,7 +87,7 @@ export async function createActionLink(trx: Db, input: NewActionLink): Promise<{
   if (input.purpose !== 'escalate' && (!input.manifest || !input.policyVersion)) {
     throw new AirlockError('invalid_input', `A ${input.purpose} link must be bound to a content manifest and a policy version.`);
   }
-  const token = TOKEN_MARK + randomBytes(32).toString('base64url');
+  const token = ACTION_LINK_TOKEN_MARK + randomBytes(32).toString('base64url');
   const id = randomUUID();
   await trx
     .insertInto('action_links')

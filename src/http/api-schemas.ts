@@ -17,7 +17,16 @@ export const PipelineNameParam = z.object({
     .openapi({ param: { name: 'name', in: 'path' }, example: 'vendor-a-to-b' }),
 });
 
-const purpose = z.string().trim().min(3).max(500).openapi({ example: 'Quarterly statements for the auditors' });
+/** How long the reason for releasing a quarantined item may be, in characters. */
+export const RELEASE_REASON_LENGTH = { min: 3, max: 1000 } as const;
+/** How long a ticket's purpose may be, in characters (the console says so in its messages). */
+export const PURPOSE_LENGTH = { min: 3, max: 500 } as const;
+const purpose = z
+  .string()
+  .trim()
+  .min(PURPOSE_LENGTH.min)
+  .max(PURPOSE_LENGTH.max)
+  .openapi({ example: 'Quarterly statements for the auditors' });
 
 export const Selection = z
   .strictObject({
@@ -219,7 +228,14 @@ export const ListQuarantineQuery = z.strictObject({
 });
 
 export const ReleaseBody = z
-  .strictObject({ reason: z.string().trim().min(3).max(1000).openapi({ example: 'Vendor confirmed the tool is the signed installer' }) })
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(RELEASE_REASON_LENGTH.min)
+      .max(RELEASE_REASON_LENGTH.max)
+      .openapi({ example: 'Vendor confirmed the tool is the signed installer' }),
+  })
   .openapi('ReleaseInput');
 
 export const CancelReleaseBody = z.strictObject({ reason: z.string().trim().max(1000).optional() }).optional();

@@ -90,3 +90,19 @@ async function approverNames(db: Db, approvers: readonly ({ name: string } | { g
   }
   return [...new Set(names)];
 }
+
+/**
+ * An operator's "run now": a ticket for the pipeline requested by the operator, with their purpose or, without
+ * one, `run of <pipeline> by <operator>`. The same from the API and the console.
+ */
+export function runPipelineNow(
+  deps: SubmitDeps,
+  run: { pipeline: string; operator: string; purpose?: string | undefined; selection?: { include: string[] } | undefined },
+): Promise<TicketRow> {
+  return submitTicket(deps, {
+    pipeline: run.pipeline,
+    requester: run.operator,
+    purpose: run.purpose ?? `run of ${run.pipeline} by ${run.operator}`,
+    selection: run.selection,
+  });
+}

@@ -2,7 +2,8 @@ import type { ConsolePages } from './console-app.js';
 import { requireRole } from './console-auth.js';
 import { InboxTicket } from './approvals/inbox-entry.js';
 import { loadInbox, loadRecentDecisions, type RecentDecision } from './approvals/inbox-data.js';
-import { StateBadge, ticketHref } from './operations/ticket-bits.js';
+import { ticketHref } from './operations/ticket-bits.js';
+import { StateBadge } from './tickets/ticket-format.js';
 import { UtcTime } from './utc-time.js';
 import { page } from './respond.js';
 

@@ -3,7 +3,8 @@ import { CONFIG_NAME_PATTERN } from '../../config/yaml-source.js';
 import { AirlockError } from '../../errors.js';
 import { retryTicket } from '../../tickets/retry-ticket.js';
 import { formatTicketNumber, parseTicketRef } from '../../tickets/states.js';
-import { submitTicket, type SubmitDeps } from '../../tickets/submit-ticket.js';
+import { runPipelineNow } from '../../tickets/submit-ticket.js';
+import { PURPOSE_LENGTH, RunPipelineBody } from '../api-schemas.js';
 import { findTicket } from '../../tickets/ticket-store.js';
 import { ASSET_PATHS } from './assets/asset-paths.js';
 import type { ConsolePages } from './console-app.js';
@@ -14,10 +15,6 @@ import { EscalationsSection, loadEscalations } from './operations/escalations.js
 import { FailedSection, loadFailedTickets } from './operations/failed-tickets.js';
 import { loadPipelinePanels, PipelinesSection } from './operations/pipelines-panel.js';
 import { page, readForm, seeOther } from './respond.js';
-
-/** A purpose typed into "Run now": the API's bounds (RunPipelineBody). */
-const PURPOSE_MIN = 3;
-const PURPOSE_MAX = 500;
 
 /**
  * The operator's page: open escalations by SLA, failed tickets with Retry, and every pipeline with its
@@ -33,7 +30,7 @@ export const registerOperationsPages: ConsolePages = (ui, deps) => {
     const parsed = parseTicketRef(c.req.param('ref'));
     const failed = parsed ? await findTicket(deps.db, parsed) : undefined;
     if (!failed) throw new AirlockError('not_found', 'There is no such ticket.');
-    const retry = await withPlainPipelineErrors(failed.pipeline, () => retryTicket(submitDeps(deps), failed.id, c.get('caller').name));
+    const retry = await withPlainPipelineErrors(failed.pipeline, () => retryTicket(deps, failed.id, c.get('caller').name));
     return seeOther(c, `/ui/tickets/${formatTicketNumber(retry.number)}?done=retried`);
   });
 
@@ -41,15 +38,17 @@ export const registerOperationsPages: ConsolePages = (ui, deps) => {
     const name = c.req.param('name');
     if (!CONFIG_NAME_PATTERN.test(name)) throw new AirlockError('not_found', 'There is no such pipeline.');
     const caller = c.get('caller');
-    const purpose = ((await readForm(c)).purpose ?? '').trim();
-    if (purpose !== '' && (purpose.length < PURPOSE_MIN || purpose.length > PURPOSE_MAX)) {
+    const typed = ((await readForm(c)).purpose ?? '').trim();
+    // The API's own bounds for a run's purpose (RunPipelineBody); empty means the default purpose.
+    const input = RunPipelineBody.safeParse(typed === '' ? {} : { purpose: typed });
+    if (!input.success) {
       return operationsPage(c, deps, {
-        error: `A purpose must be ${PURPOSE_MIN} to ${PURPOSE_MAX} characters long; leave it empty to use "run of ${name} by ${caller.name}".`,
+        error: `A purpose must be ${PURPOSE_LENGTH.min} to ${PURPOSE_LENGTH.max} characters long; leave it empty to use "run of ${name} by ${caller.name}".`,
         status: 400,
       });
     }
     const ticket = await withPlainPipelineErrors(name, () =>
-      submitTicket(submitDeps(deps), { pipeline: name, requester: caller.name, purpose: purpose || `run of ${name} by ${caller.name}` }),
+      runPipelineNow(deps, { pipeline: name, operator: caller.name, purpose: input.data.purpose }),
     );
     return seeOther(c, `/ui/tickets/${formatTicketNumber(ticket.number)}?done=started`);
   });
@@ -74,10 +73,6 @@ async function operationsPage(c: Context<ConsoleEnv>, deps: ConsoleDeps, options
     </>,
     { scripts: [ASSET_PATHS.js], ...options },
   );
-}
-
-function submitDeps(deps: ConsoleDeps): SubmitDeps {
-  return { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue, communication: deps.communication };
 }
 
 /**

@@ -1,17 +1,17 @@
 import type { Context } from 'hono';
-import { decideApproval } from '../../approvals/approval-store.js';
+import { decideTicketApproval } from '../../approvals/decide-ticket-approval.js';
 import { escalateAndNotify } from '../../approvals/escalate-and-notify.js';
-import { announceDecision } from '../../approvals/review-task.js';
 import type { Db } from '../../db/database.js';
 import type { TicketRow } from '../../db/schema.js';
 import { AirlockError } from '../../errors.js';
 import { loadPipelines } from '../../pipelines/pipeline-loader.js';
 import { formatTicketNumber } from '../../tickets/states.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
-import { findVisibleTicket, participation } from '../../tickets/ticket-access.js';
-import { transitionTicket } from '../../tickets/ticket-store.js';
+import { cancelTicket } from '../../tickets/cancel-ticket.js';
+import { findVisibleTicket } from '../../tickets/ticket-access.js';
 import { DecisionBody } from '../api-schemas.js';
 import { ticketView } from '../ticket-view.js';
+import { brokenPipelineFiles, presentPipeline } from '../pipeline-presenter.js';
 import { ASSET_PATHS } from './assets/asset-paths.js';
 import type { ConsolePages } from './console-app.js';
 import { requireRole } from './console-auth.js';
@@ -64,10 +64,7 @@ export const registerTicketPages: ConsolePages = (ui, deps) => {
     if ('error' in parsed) return again(parsed.error);
     let ticket: TicketRow;
     try {
-      ticket = await submitTicket(
-        { db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue, communication: deps.communication },
-        { ...parsed.input, requester: c.get('caller').name },
-      );
+      ticket = await submitTicket(deps, { ...parsed.input, requester: c.get('caller').name });
     } catch (error) {
       if (!(error instanceof AirlockError)) throw error;
       // A bad glob names the pattern the person typed; a pipeline that broke since the form was shown quotes its
@@ -106,20 +103,7 @@ export const registerTicketPages: ConsolePages = (ui, deps) => {
     const comment = (form.comment ?? '').trim();
     const input = DecisionBody.safeParse({ decision: form.decision, ...(comment === '' ? {} : { comment }) });
     if (!input.success) throw new AirlockError('invalid_input', 'Choose Approve or Reject, with a comment of at most 1000 characters.');
-    const communication = deps.communication;
-    const result = await decideApproval(
-      db,
-      ticket.id,
-      caller,
-      { ...input.data, channel: 'web' },
-      {
-        onApproved: (trx) => deps.enqueue(trx, ticket.id),
-        ...(communication ? { onSettled: (trx: Db, settled: TicketRow) => announceDecision(trx, settled, communication) } : {}),
-      },
-    );
-    if (result.ticket.state === 'rejected') await deps.purge(ticket.id);
-    if (result.ticket.state !== 'awaiting_approval')
-      deps.onApprovalSettled?.((deps.now().getTime() - new Date(ticket.updated_at).getTime()) / 1000);
+    await decideTicketApproval(db, ticket, caller, { ...input.data, channel: 'web' }, deps);
     const done = input.data.decision === 'approve' ? 'approved' : 'rejected';
     return seeOther(c, `/ui/tickets/${formatTicketNumber(ticket.number)}?done=${done}`);
   });
@@ -137,16 +121,7 @@ export const registerTicketPages: ConsolePages = (ui, deps) => {
     const caller = c.get('caller');
     const ticket = await visibleTicket(db, c);
     const label = formatTicketNumber(ticket.number);
-    const handling = caller.roles.includes('operator') && (await participation(db, ticket.id, caller.name)).has('operator');
-    if (ticket.requester !== caller.name && !handling) {
-      throw new AirlockError('forbidden', `Only the requester of ${label} or its operator can cancel it.`);
-    }
-    await transitionTicket(db, ticket.id, 'cancelled', {
-      actor: caller.name,
-      from: ['requested', 'awaiting_approval'],
-      reason: `cancelled by ${caller.name}`,
-    });
-    await deps.purge(ticket.id);
+    await cancelTicket(db, ticket, caller, deps.purge);
     return seeOther(c, `/ui/tickets/${label}?done=cancelled`);
   });
 };
@@ -161,13 +136,8 @@ async function visibleTicket(db: Db, c: Ctx): Promise<TicketRow> {
 /** The pipelines a requester may pick, with what `GET /api/v1/pipelines` shows of them; broken files are only counted. */
 async function pipelineChoices(dir: ConsoleDeps['pipelinesDir']): Promise<{ choices: PipelineChoice[]; unavailable: number }> {
   const set = await loadPipelines(dir);
-  const choices = [...set.pipelines.values()].map((p) => ({
-    name: p.name,
-    description: p.description ?? null,
-    source: String(p.source.kind),
-    destination: String(p.destination.kind),
-  }));
-  return { choices, unavailable: new Set(set.errors.map((e) => e.file)).size };
+  const choices = [...set.pipelines.values()].map(presentPipeline);
+  return { choices, unavailable: brokenPipelineFiles(set).length };
 }
 
 /** The sentence for a `done` code after a form; an unknown code shows nothing (query text is never printed). */

@@ -1,15 +1,15 @@
-import path from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { CommunicationContext } from '../../approvals/review-task.js';
 import type { Db } from '../../db/database.js';
 import { loadPipelines } from '../../pipelines/pipeline-loader.js';
-import { submitTicket } from '../../tickets/submit-ticket.js';
+import { runPipelineNow } from '../../tickets/submit-ticket.js';
 import { formatTicketNumber } from '../../tickets/states.js';
 import type { AppEnv } from '../app-env.js';
 import { callerOf } from '../authenticate.js';
 import { PipelineList, PipelineNameParam, RunPipelineBody, TicketSummary } from '../api-schemas.js';
 import { defineRoute, ERRORS } from '../route-access.js';
 import { ticketSummary } from '../ticket-view.js';
+import { brokenPipelineFiles, presentPipeline } from '../pipeline-presenter.js';
 
 export interface PipelineRouteDeps {
   db: Db;
@@ -57,32 +57,19 @@ const run = defineRoute(
 export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: PipelineRouteDeps): void {
   app.openapi(list, async (c) => {
     const set = await loadPipelines(deps.pipelinesDir);
-    const pipelines = [...set.pipelines.values()].map((p) => ({
-      name: p.name,
-      description: p.description ?? null,
-      source: String(p.source.kind),
-      destination: String(p.destination.kind),
-      policy: p.policy,
-      delivery: p.delivery,
-      checks: p.checks,
-      trigger: p.trigger.kind === 'schedule' ? `schedule ${p.trigger.cron} (${p.trigger.timezone})` : 'manual',
-    }));
-    // Which files failed, not why: the messages quote settings.
-    return c.json({ pipelines, errors: [...new Set(set.errors.map((e) => path.basename(e.file)))] }, 200);
+    const pipelines = [...set.pipelines.values()].map(presentPipeline);
+    return c.json({ pipelines, errors: brokenPipelineFiles(set) }, 200);
   });
 
   app.openapi(run, async (c) => {
     const { name } = c.req.valid('param');
     const input = c.req.valid('json') ?? {};
-    const ticket = await submitTicket(
-      { db: deps.db, pipelinesDir: deps.pipelinesDir, enqueue: deps.enqueue, communication: deps.communication },
-      {
-        pipeline: name,
-        requester: callerOf(c).name,
-        purpose: input.purpose ?? `run of ${name} by ${callerOf(c).name}`,
-        selection: input.selection,
-      },
-    );
+    const ticket = await runPipelineNow(deps, {
+      pipeline: name,
+      operator: callerOf(c).name,
+      purpose: input.purpose,
+      selection: input.selection,
+    });
     c.header('Location', `/api/v1/tickets/${formatTicketNumber(ticket.number)}`);
     return c.json(ticketSummary(ticket), 201);
   });

@@ -1,13 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { decideApproval } from '../../approvals/approval-store.js';
+import { decideTicketApproval } from '../../approvals/decide-ticket-approval.js';
 import type { Db } from '../../db/database.js';
-import type { TicketRow } from '../../db/schema.js';
-import { AirlockError } from '../../errors.js';
 import { escalateAndNotify } from '../../approvals/escalate-and-notify.js';
-import { announceDecision, type CommunicationContext } from '../../approvals/review-task.js';
+import type { CommunicationContext } from '../../approvals/review-task.js';
 import { submitTicket } from '../../tickets/submit-ticket.js';
-import { findVisibleTicket, participation, visibleTo } from '../../tickets/ticket-access.js';
-import { getTicketRow, transitionTicket } from '../../tickets/ticket-store.js';
+import { cancelTicket } from '../../tickets/cancel-ticket.js';
+import { findVisibleTicket, visibleTo } from '../../tickets/ticket-access.js';
+import { getTicketRow } from '../../tickets/ticket-store.js';
 import { formatTicketNumber } from '../../tickets/states.js';
 import type { AppEnv } from '../app-env.js';
 import { callerOf } from '../authenticate.js';
@@ -155,31 +154,18 @@ export function registerTicketRoutes(app: OpenAPIHono<AppEnv>, deps: TicketRoute
   app.openapi(cancel, async (c) => {
     const caller = callerOf(c);
     const ticket = await visible(caller, c.req.valid('param').id);
-    const handling = caller.roles.includes('operator') && (await participation(db, ticket.id, caller.name)).has('operator');
-    if (ticket.requester !== caller.name && !handling) {
-      throw new AirlockError('forbidden', `Only the requester of ${formatTicketNumber(ticket.number)} or its operator can cancel it.`);
-    }
-    const cancelled = await transitionTicket(db, ticket.id, 'cancelled', {
-      actor: caller.name,
-      from: ['requested', 'awaiting_approval'],
-      reason: `cancelled by ${caller.name}`,
-    });
-    await deps.purge(ticket.id);
-    return c.json(ticketSummary(cancelled), 200);
+    return c.json(ticketSummary(await cancelTicket(db, ticket, caller, deps.purge)), 200);
   });
 
   app.openapi(decide, async (c) => {
     const caller = callerOf(c);
     const ticket = await visible(caller, c.req.valid('param').id);
-    const input = c.req.valid('json');
-    const waitingSince = ticket.updated_at;
-    const communication = deps.communication;
-    const result = await decideApproval(db, ticket.id, caller, input, {
-      onApproved: (trx) => deps.enqueue(trx, ticket.id),
-      ...(communication ? { onSettled: (trx: Db, settled: TicketRow) => announceDecision(trx, settled, communication) } : {}),
+    const result = await decideTicketApproval(db, ticket, caller, c.req.valid('json'), {
+      enqueue: deps.enqueue,
+      purge: deps.purge,
+      communication: deps.communication,
+      onApprovalSettled: deps.onApprovalSettled,
     });
-    if (result.ticket.state === 'rejected') await deps.purge(ticket.id);
-    if (result.ticket.state !== 'awaiting_approval') deps.onApprovalSettled?.((Date.now() - new Date(waitingSince).getTime()) / 1000);
     return c.json(
       {
         ticket: ticketSummary(result.ticket),

@@ -2,7 +2,8 @@ import type { Db } from '../../../db/database.js';
 import type { TicketRow } from '../../../db/schema.js';
 import { formatTicketNumber, TERMINAL_STATES } from '../../../tickets/states.js';
 import { isBreached, SlaCountdown } from './sla-countdown.js';
-import { StateBadge, TicketCell, visibleAmong } from './ticket-bits.js';
+import { StateBadge } from '../tickets/ticket-format.js';
+import { TicketCell, visibleAmong } from './ticket-bits.js';
 import type { Caller } from '../../../tickets/ticket-access.js';
 
 /** More open escalations than this is an incident of its own; the page says how many it left out. */

@@ -1,13 +1,14 @@
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../../../db/database.js';
 import { nextOccurrences } from '../../../jobs/schedules.js';
 import { loadPipelines } from '../../../pipelines/pipeline-loader.js';
+import { brokenPipelineFiles, triggerText } from '../../pipeline-presenter.js';
 import type { PipelineTrigger } from '../../../pipelines/pipeline-schema.js';
 import { formatTicketNumber, type TicketState } from '../../../tickets/states.js';
 import { PostForm } from '../layout.js';
 import { UtcTime } from '../utc-time.js';
-import { StateBadge, ticketHref } from './ticket-bits.js';
+import { StateBadge } from '../tickets/ticket-format.js';
+import { ticketHref } from './ticket-bits.js';
 
 /** How many scheduled runs and tickets each pipeline shows. */
 const RECENT = 3;
@@ -30,7 +31,7 @@ export interface PipelinePanel {
 export async function loadPipelinePanels(db: Db, dir: string, now: Date): Promise<{ pipelines: PipelinePanel[]; brokenFiles: string[] }> {
   const set = await loadPipelines(dir);
   const loaded = [...set.pipelines.values()].sort((a, b) => a.name.localeCompare(b.name));
-  const brokenFiles = [...new Set(set.errors.map((e) => path.basename(e.file)))].sort();
+  const brokenFiles = brokenPipelineFiles(set).sort();
   if (loaded.length === 0) return { pipelines: [], brokenFiles };
   const names = loaded.map((p) => p.name);
   const [runs, tickets] = await Promise.all([
@@ -119,7 +120,7 @@ function PipelineCard(props: { pipeline: PipelinePanel; csrf: string }) {
       {p.description && <p>{p.description}</p>}
       <dl class="facts">
         <dt>Trigger</dt>
-        <dd>{p.trigger.kind === 'schedule' ? `schedule ${p.trigger.cron} (${p.trigger.timezone})` : 'manual'}</dd>
+        <dd>{triggerText(p.trigger)}</dd>
         <dt>Next run</dt>
         <dd>{p.nextRun ? <UtcTime at={p.nextRun} /> : 'only when someone runs it'}</dd>
         {p.trigger.kind === 'schedule' && (

@@ -1,15 +1,9 @@
 import type { Db } from '../../../db/database.js';
-import type { TicketState } from '../../../tickets/states.js';
 import { visibleTo, type Caller } from '../../../tickets/ticket-access.js';
 
 /** Where a ticket's console page is. */
 export function ticketHref(ref: string): string {
   return `/ui/tickets/${ref}`;
-}
-
-/** A ticket's state as a badge: the words first (`awaiting approval`), the colour only repeats them. */
-export function StateBadge(props: { state: TicketState }) {
-  return <span class={`badge state-${props.state}`}>{props.state.replace(/_/g, ' ')}</span>;
 }
 
 /**

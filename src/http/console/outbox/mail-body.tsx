@@ -1,9 +1,10 @@
+import { ACTION_LINK_TOKEN_MARK } from '../../../approvals/action-links.js';
+
 /**
  * URLs (to the next space) and bare action-link tokens in a mail's text. A URL holding a token is an action
  * link (`<publicUrl>/a/alink_…`, see src/approvals/review-task.ts); a token outside a URL is treated the same.
  */
-const URL_OR_TOKEN = /https?:\/\/[^\s"'<>]+|alink_[A-Za-z0-9_-]+/g;
-const TOKEN_MARK = 'alink_';
+const URL_OR_TOKEN = new RegExp(`https?://[^\\s"'<>]+|${ACTION_LINK_TOKEN_MARK}[A-Za-z0-9_-]+`, 'g');
 
 /** The pieces of a mail body: plain text, or an action link (a URL or a bare token). */
 export type BodyPart = { text: string } | { link: string };
@@ -12,7 +13,7 @@ export function splitActionLinks(text: string): BodyPart[] {
   const parts: BodyPart[] = [];
   let at = 0;
   for (const match of text.matchAll(URL_OR_TOKEN)) {
-    if (!match[0].includes(TOKEN_MARK)) continue;
+    if (!match[0].includes(ACTION_LINK_TOKEN_MARK)) continue;
     if (match.index > at) parts.push({ text: text.slice(at, match.index) });
     parts.push({ link: match[0] });
     at = match.index + match[0].length;

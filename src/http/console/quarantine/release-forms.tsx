@@ -1,9 +1,10 @@
+import { RELEASE_REASON_LENGTH } from '../../api-schemas.js';
 import { PostForm } from '../layout.js';
 import type { QuarantineEntry } from './quarantine-data.js';
 
-/** A release reason: the API's bounds (ReleaseBody). */
-export const REASON_MIN = 3;
-export const REASON_MAX = 1000;
+/** The API's bounds for a release reason (ReleaseBody). */
+export const REASON_MIN = RELEASE_REASON_LENGTH.min;
+export const REASON_MAX = RELEASE_REASON_LENGTH.max;
 
 export interface ActionContext {
   /** The signed-in person. */

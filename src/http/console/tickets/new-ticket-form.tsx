@@ -1,4 +1,4 @@
-import { NewTicketBody } from '../../api-schemas.js';
+import { NewTicketBody, PURPOSE_LENGTH } from '../../api-schemas.js';
 import { PostForm } from '../layout.js';
 
 /** What the new-transfer form offers per pipeline: what `GET /api/v1/pipelines` shows, no settings. */
@@ -35,7 +35,7 @@ export function parseNewTicket(
   });
   if (parsed.success) return { input: parsed.data };
   const field = parsed.error.issues[0]?.path[0];
-  if (field === 'purpose') return { error: 'Say what the transfer is for in 3 to 500 characters.' };
+  if (field === 'purpose') return { error: `Say what the transfer is for in ${PURPOSE_LENGTH.min} to ${PURPOSE_LENGTH.max} characters.` };
   if (field === 'selection') return { error: 'The selection takes at most 100 patterns of at most 512 characters each.' };
   return { error: 'Choose one of the pipelines in the list.' };
 }
@@ -106,9 +106,16 @@ export function NewTicketForm(props: { csrf: string; pipelines: readonly Pipelin
           </details>
           <label for="purpose">Purpose</label>
           <p class="hint" id="purpose-hint">
-            Why these files must move, for the approvers and the audit trail (3 to 500 characters).
+            {`Why these files must move, for the approvers and the audit trail (${PURPOSE_LENGTH.min} to ${PURPOSE_LENGTH.max} characters).`}
           </p>
-          <textarea id="purpose" name="purpose" required minlength={3} maxlength={500} aria-describedby="purpose-hint">
+          <textarea
+            id="purpose"
+            name="purpose"
+            required
+            minlength={PURPOSE_LENGTH.min}
+            maxlength={PURPOSE_LENGTH.max}
+            aria-describedby="purpose-hint"
+          >
             {values.purpose}
           </textarea>
           <label for="selection">Selection (optional)</label>

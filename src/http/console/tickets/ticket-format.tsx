@@ -9,9 +9,14 @@ export { formatUtc, UtcTime as Time } from '../utc-time.js';
 export function StateBadge(props: { state: TicketState; live?: boolean }) {
   return (
     <span class={`badge state-${props.state}`} data-ticket-state={props.state} data-live-state={props.live ? '' : undefined}>
-      {props.state}
+      {stateWords(props.state)}
     </span>
   );
+}
+
+/** `awaiting_approval` → `awaiting approval`: a state as people read it (the page's script writes the same). */
+export function stateWords(state: TicketState): string {
+  return state.replace(/_/g, ' ');
 }
 
 export function isTerminal(state: TicketState): boolean {

@@ -31,7 +31,7 @@ function announce(text) {
 function setState(state) {
   var badges = root.querySelectorAll('[data-live-state]');
   for (var i = 0; i < badges.length; i++) {
-    badges[i].textContent = state;
+    badges[i].textContent = String(state).replace(/_/g, ' ');
     badges[i].className = 'badge state-' + state;
     badges[i].setAttribute('data-ticket-state', state);
   }
