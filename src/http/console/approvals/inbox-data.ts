@@ -7,7 +7,6 @@ import { loadPipelines } from '../../../pipelines/pipeline-loader.js';
 import { nameHash } from '../../../tickets/name-hash.js';
 import { formatTicketNumber, type TicketState } from '../../../tickets/states.js';
 import { visibleTo, type Caller } from '../../../tickets/ticket-access.js';
-import { ticketView } from '../../ticket-view.js';
 
 /** An inbox longer than this is shown from its oldest; deciding those brings the next ones in. */
 const MAX_INBOX = 50;
@@ -84,7 +83,7 @@ export async function loadInbox(db: Db, caller: Caller, pipelinesDir: string): P
       return {
         ref: formatTicketNumber(ticket.number),
         ticket,
-        review: ticket.redact_names ? { ...review, reasons: await redactedReasons(db, ticket) } : review,
+        review,
         status,
         deadline: task?.state === 'open' ? task.due_at : null,
       };
@@ -103,15 +102,6 @@ async function pipelineDestinations(pipelinesDir: string): Promise<(pipeline: st
     const kind = pipelines.get(name)?.destination.kind;
     return kind === undefined ? 'unknown' : String(kind);
   };
-}
-
-/**
- * The decision's reasons as the API shows them for a ticket that redacts names (an item's path in a reason
- * replaced by its hash). The review mail carries them unscrubbed; the page follows the API.
- */
-async function redactedReasons(db: Db, ticket: TicketRow): Promise<string[]> {
-  const view = await ticketView(db, ticket);
-  return view.decision?.reasons ?? [];
 }
 
 export interface RecentDecision {
