@@ -4,6 +4,7 @@ import { MAX_LINK_COMMENT_LENGTH } from '../approvals/action-links.js';
 import type { ActionPurpose } from '../db/schema.js';
 import { formatTicketNumber } from '../tickets/states.js';
 import { ASSET_PATHS } from './console/assets/asset-paths.js';
+import { formatUtc } from './console/utc-time.js';
 
 /**
  * The pages people reach from an e-mailed action link. Every value is escaped by `html`; nothing is loaded
@@ -60,8 +61,8 @@ export function confirmationPage(view: LinkUsable & { csrf: string; action: stri
       </dl>
       <p><strong>${ask.question}</strong></p>
       <p class="note">
-        This link is for ${link.user_name} and works once, until ${stamp(link.expires_at)}. Opening it changed nothing: only a button below
-        records an answer.
+        This link is for ${link.user_name} and works once, until ${formatUtc(link.expires_at)}. Opening it changed nothing: only a button
+        below records an answer.
       </p>
       <form method="post" action="${view.action}">
         <input type="hidden" name="csrf" value="${view.csrf}" />
@@ -93,7 +94,7 @@ export function decidedPage(outcome: LinkDecided): Page {
 /** After "talk to a human": who owns the ticket now and by when they respond. */
 export function escalatedPage(outcome: LinkEscalated): Page {
   const label = formatTicketNumber(outcome.ticket.number);
-  const due = outcome.ticket.sla_due_at ? html` They are asked to respond by ${stamp(outcome.ticket.sla_due_at)}.` : '';
+  const due = outcome.ticket.sla_due_at ? html` They are asked to respond by ${formatUtc(outcome.ticket.sla_due_at)}.` : '';
   return layout(
     'A human is on it',
     outcome.created
@@ -129,8 +130,4 @@ function layout(title: string, body: Page | string): Page {
         </main>
       </body>
     </html>`;
-}
-
-function stamp(at: Date): string {
-  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -10,6 +10,7 @@ import { loadQuarantine, quarantineFilterOf } from './quarantine/quarantine-data
 import { QuarantineFilterForm, QuarantineTable } from './quarantine/quarantine-table.js';
 import { REASON_MAX, REASON_MIN } from './quarantine/release-forms.js';
 import { page, readForm, seeOther } from './respond.js';
+import { ReleaseBody } from '../api-schemas.js';
 
 /**
  * The quarantine (/ui/quarantine): blocked items kept until their purge date, for operators and auditors, as
@@ -27,15 +28,16 @@ export const registerQuarantinePages: ConsolePages = (ui, deps) => {
     if (!deps.quarantine) {
       throw new AirlockError('conflict', 'Releases are not possible in this process: it has no access to the staged items.');
     }
-    const reason = ((await readForm(c)).reason ?? '').trim();
-    if (reason.length < REASON_MIN || reason.length > REASON_MAX) {
+    // The API's own rule for a release reason (ReleaseBody).
+    const input = ReleaseBody.safeParse({ reason: (await readForm(c)).reason ?? '' });
+    if (!input.success) {
       return quarantinePage(c, deps, {
         error: `A reason must be ${REASON_MIN} to ${REASON_MAX} characters long: say why this item may leave quarantine.`,
         status: 400,
       });
     }
     const context = deps.quarantine;
-    const result = await withPlainNotFound(() => releaseQuarantinedItem(deps.db, context, id, c.get('caller'), { reason }, deps.now()));
+    const result = await withPlainNotFound(() => releaseQuarantinedItem(deps.db, context, id, c.get('caller'), input.data, deps.now()));
     return seeOther(c, `/ui/quarantine?done=${result.outcome === 'released' ? 'released' : 'requested'}`);
   });
 

@@ -25,15 +25,7 @@ export function seeOther(c: Context, location: string): Response {
   return c.redirect(location, 303);
 }
 
-/** The form's text fields; files and repeated fields beyond the first are ignored. */
-export async function readForm(c: Context): Promise<Record<string, string | undefined>> {
-  try {
-    const body = await c.req.parseBody();
-    return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  } catch {
-    return {};
-  }
-}
+export { readForm } from '../read-form.js';
 
 /** JSX renders elements, not the doctype that keeps browsers out of quirks mode. */
 export function withDoctype(rendered: string | Promise<string>): string | Promise<string> {

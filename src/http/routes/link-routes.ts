@@ -8,6 +8,7 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
 import type { AppEnv } from '../app-env.js';
 import { confirmationPage, decidedPage, escalatedPage, refusalPage, type Page } from '../link-pages.js';
+import { readForm } from '../read-form.js';
 import { ROUTES } from '../route-access.js';
 
 // Public: the link's token is the credential, and the page works without an Airlock account or API token.
@@ -112,14 +113,4 @@ function refused(c: Context<AppEnv>, log: Logger, outcome: Extract<LinkUseOutcom
 
 function send(c: Context, status: ContentfulStatusCode, page: Page): Response | Promise<Response> {
   return c.html(page, status, { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex, nofollow' });
-}
-
-/** The form's text fields; anything else (files, a body that is not a form) counts as absent. */
-async function readForm(c: Context): Promise<Record<string, string | undefined>> {
-  try {
-    const body = await c.req.parseBody();
-    return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  } catch {
-    return {};
-  }
 }
